@@ -1,0 +1,140 @@
+//! `Backoff`: bounded exponential spinning, then yielding, then a signal to park.
+
+use ::core::cell::Cell;
+use ::core::fmt;
+
+use crate::loom::{hint, thread};
+
+/// Spin steps: step `s` (below this) spins `2^s` times.
+#[cfg(not(routines_loom))]
+const SPIN_LIMIT: u32 = 6;
+/// Steps up to this one yield the time slice; past it, [`Backoff::is_completed`] says "park".
+#[cfg(not(routines_loom))]
+const YIELD_LIMIT: u32 = 10;
+
+// Under loom every spin is an interleaving point to explore: keep the schedule tiny.
+#[cfg(routines_loom)]
+const SPIN_LIMIT: u32 = 0;
+#[cfg(routines_loom)]
+const YIELD_LIMIT: u32 = 1;
+
+/// Exponential backoff for spin loops: a bounded number of busy-wait steps, then a bounded
+/// number of `yield_now` steps, after which [`is_completed`](Backoff::is_completed) returns
+/// `true` and the caller should park on the [`WaitQueue`](crate::core::WaitQueue) instead.
+///
+/// A `Backoff` never sleeps and never blocks by itself: it only bounds how long a caller
+/// busy-waits.
+///
+/// # Examples
+/// ```
+/// use routines::core::Backoff;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// let ready = AtomicBool::new(true);
+/// let backoff = Backoff::new();
+/// while !ready.load(Ordering::Acquire) {
+///     if backoff.is_completed() {
+///         break; // time to park instead
+///     }
+///     backoff.snooze();
+/// }
+/// ```
+pub struct Backoff {
+    step: Cell<u32>,
+}
+
+impl Backoff {
+    /// A fresh backoff at its first step.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(!routines::core::Backoff::new().is_completed());
+    /// ```
+    #[inline]
+    pub const fn new() -> Self {
+        Self { step: Cell::new(0) }
+    }
+
+    /// Starts over from the first step.
+    ///
+    /// # Examples
+    /// ```
+    /// let b = routines::core::Backoff::new();
+    /// for _ in 0..20 { b.snooze(); }
+    /// b.reset();
+    /// assert!(!b.is_completed());
+    /// ```
+    #[inline]
+    pub fn reset(&self) {
+        self.step.set(0);
+    }
+
+    /// Backs off in a lock-free loop that lost a race (a failed CAS): spins only, never
+    /// yields, since the other thread is making progress.
+    ///
+    /// # Examples
+    /// ```
+    /// routines::core::Backoff::new().spin();
+    /// ```
+    #[inline]
+    pub fn spin(&self) {
+        let step = self.step.get().min(SPIN_LIMIT);
+        for _ in 0..1u32 << step {
+            hint::spin_loop();
+        }
+        if self.step.get() <= SPIN_LIMIT {
+            self.step.set(self.step.get() + 1);
+        }
+    }
+
+    /// Backs off while waiting for another thread to make progress: spins at first, then
+    /// yields the time slice.
+    ///
+    /// # Examples
+    /// ```
+    /// let b = routines::core::Backoff::new();
+    /// while !b.is_completed() { b.snooze(); }
+    /// ```
+    #[inline]
+    pub fn snooze(&self) {
+        if self.step.get() <= SPIN_LIMIT {
+            for _ in 0..1u32 << self.step.get() {
+                hint::spin_loop();
+            }
+        } else {
+            thread::yield_now();
+        }
+        if self.step.get() <= YIELD_LIMIT {
+            self.step.set(self.step.get() + 1);
+        }
+    }
+
+    /// `true` once spinning and yielding are used up: the caller should park.
+    ///
+    /// # Examples
+    /// ```
+    /// let b = routines::core::Backoff::new();
+    /// let mut steps = 0;
+    /// while !b.is_completed() { b.snooze(); steps += 1; }
+    /// assert!(steps > 0 && steps < 100);
+    /// ```
+    #[inline]
+    pub fn is_completed(&self) -> bool {
+        self.step.get() > YIELD_LIMIT
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Backoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backoff")
+            .field("step", &self.step.get())
+            .field("is_completed", &self.is_completed())
+            .finish()
+    }
+}

@@ -1,0 +1,15 @@
+//! Building blocks every other module stands on: cache padding, spin backoff, and the parking
+//! layer (a futex word and the [`WaitQueue`] that every blocking primitive waits on).
+//!
+//! Layering is one-way: `core` imports nothing else from the crate except the loom facade.
+
+mod backoff;
+mod cache_padded;
+mod futex;
+mod park;
+
+pub use self::backoff::Backoff;
+pub use self::cache_padded::CachePadded;
+pub use self::park::WaitQueue;
+
+pub(crate) use self::park::deadline_after;

@@ -1,0 +1,53 @@
+//! The facade under `cfg(routines_loom)`: loom's model-checked types.
+#![allow(
+    unused_imports,
+    dead_code,
+    reason = "the facade exposes the whole tree; not every module uses every item yet"
+)]
+
+pub(crate) mod sync {
+    pub(crate) use loom::sync::{Arc, Condvar, Mutex};
+
+    pub(crate) mod atomic {
+        pub(crate) use loom::sync::atomic::{
+            fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+        };
+    }
+}
+
+pub(crate) mod cell {
+    /// loom's `UnsafeCell`, which checks every access for data races.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(loom::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(loom::cell::UnsafeCell::new(value))
+        }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            self.0.with(f)
+        }
+
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            self.0.with_mut(f)
+        }
+
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            // SAFETY: `&mut self` proves no other access to the cell exists.
+            self.0.with_mut(|p| unsafe { &mut *p })
+        }
+    }
+}
+
+pub(crate) mod thread {
+    pub(crate) use loom::thread::{current, park, yield_now, Thread};
+}
+
+pub(crate) mod hint {
+    pub(crate) use loom::hint::spin_loop;
+}

@@ -1,0 +1,106 @@
+//! The facade in normal builds: thin wrappers over `std`.
+#![allow(
+    clippy::disallowed_types,
+    reason = "the facade is the one place that names the std atomics and cells"
+)]
+#![allow(
+    unused_imports,
+    dead_code,
+    reason = "the facade exposes the whole tree; not every module uses every item yet"
+)]
+
+pub(crate) mod sync {
+    pub(crate) use std::sync::{Arc, Condvar, Mutex};
+
+    pub(crate) mod atomic {
+        pub(crate) use std::sync::atomic::{fence, Ordering};
+
+        /// Newtypes over the std atomics: the rest of the crate names these, never the std
+        /// types (which clippy's `disallowed-types` rejects outside this file). Methods come
+        /// through `Deref`, so the API is exactly std's (and loom's, for what we use).
+        macro_rules! atomic_newtype {
+            ($($name:ident($inner:ty, $value:ty);)*) => {$(
+                #[derive(Debug, Default)]
+                #[repr(transparent)]
+                pub(crate) struct $name($inner);
+
+                impl $name {
+                    #[inline]
+                    pub(crate) const fn new(value: $value) -> Self {
+                        Self(<$inner>::new(value))
+                    }
+                }
+
+                impl ::core::ops::Deref for $name {
+                    type Target = $inner;
+
+                    #[inline]
+                    fn deref(&self) -> &$inner {
+                        &self.0
+                    }
+                }
+
+                impl ::core::ops::DerefMut for $name {
+                    #[inline]
+                    fn deref_mut(&mut self) -> &mut $inner {
+                        &mut self.0
+                    }
+                }
+            )*};
+        }
+
+        atomic_newtype! {
+            AtomicBool(std::sync::atomic::AtomicBool, bool);
+            AtomicU32(std::sync::atomic::AtomicU32, u32);
+            AtomicU64(std::sync::atomic::AtomicU64, u64);
+            AtomicUsize(std::sync::atomic::AtomicUsize, usize);
+        }
+    }
+}
+
+pub(crate) mod cell {
+    /// `std::cell::UnsafeCell` with loom's closure-based access API.
+    #[derive(Debug)]
+    #[repr(transparent)]
+    pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        #[inline]
+        pub(crate) const fn new(value: T) -> Self {
+            Self(std::cell::UnsafeCell::new(value))
+        }
+
+        #[inline]
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Runs `f` with a shared raw pointer to the contents.
+        #[inline]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a unique raw pointer to the contents.
+        #[inline]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Exclusive access through `&mut self`; needs no synchronisation.
+        #[inline]
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            self.0.get_mut()
+        }
+    }
+}
+
+pub(crate) mod thread {
+    pub(crate) use std::thread::{current, park, yield_now, Thread};
+}
+
+pub(crate) mod hint {
+    pub(crate) use std::hint::spin_loop;
+}

@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests: stress scaling, a watchdog, drop counting.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// Scales a stress-test size by the `ROUTINES_STRESS` environment variable (a float,
+/// default 1.0), and shrinks it 100-fold under miri. Never returns 0.
+///
+/// # Examples
+/// ```
+/// assert!(routines_tests::stress(1000) >= 1);
+/// ```
+pub fn stress(n: usize) -> usize {
+    let factor: f64 = std::env::var("ROUTINES_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let scaled = if cfg!(miri) {
+        n as f64 * factor / 100.0
+    } else {
+        n as f64 * factor
+    };
+    (scaled as usize).max(1)
+}
+
+/// Runs `body` on a helper thread and fails the test (panics) if it does not finish within
+/// `secs` seconds, so that a deadlock fails instead of hanging CI. A panic in `body` is
+/// re-raised with its original payload.
+///
+/// # Examples
+/// ```
+/// assert_eq!(routines_tests::watchdog(5, || 2 + 2), 4);
+/// ```
+pub fn watchdog<T: Send + 'static>(secs: u64, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .name("watched".into())
+        .spawn(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+            let _ = tx.send(out);
+        })
+        .expect("spawn watched thread");
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(value)) => {
+            worker.join().expect("watched thread");
+            value
+        }
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => {
+            panic!("watchdog: test did not finish within {secs} s (deadlock or lost wake-up?)")
+        }
+    }
+}
+
+/// A payload that counts its drops in a shared counter, to prove nothing is leaked or
+/// dropped twice.
+#[derive(Debug)]
+pub struct DropCounter {
+    /// The value carried.
+    pub value: usize,
+    drops: Arc<AtomicUsize>,
+}
+
+impl DropCounter {
+    /// A payload counting into `drops`.
+    pub fn new(value: usize, drops: &Arc<AtomicUsize>) -> Self {
+        Self {
+            value,
+            drops: Arc::clone(drops),
+        }
+    }
+}
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
