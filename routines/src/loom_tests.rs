@@ -1,1 +1,293 @@
+//! Loom models of the parking protocol and of every wait/wake protocol in `sync`.
+//!
+//! Run with `RUSTFLAGS="--cfg routines_loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p routines
+//! --release --lib`. The futex is emulated by a loom mutex + condvar per word, so a lost
+//! wake-up shows up as a deadlock ("all threads blocked") in some interleaving; a timed wait
+//! yields once and returns, modelling a timeout that fires at an arbitrary point.
 
+use std::time::Instant;
+
+use crate::core::WaitQueue;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::Arc;
+use crate::loom::thread;
+use crate::sync::{Barrier, Mutex, Once, RwLock, RwLockWriteGuard, Semaphore, WaitGroup};
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+#[test]
+fn wait_queue_no_lost_wakeup() {
+    model(|| {
+        let shared = Arc::new((AtomicBool::new(false), WaitQueue::new()));
+        let setter = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                shared.0.store(true, Ordering::Relaxed);
+                shared.1.notify_one();
+            })
+        };
+        shared
+            .1
+            .wait_until(None, || shared.0.load(Ordering::Relaxed).then_some(()));
+        setter.join().unwrap();
+    });
+}
+
+#[test]
+fn wait_queue_timeout_returns_after_final_attempt() {
+    model(|| {
+        let shared = Arc::new((AtomicBool::new(false), WaitQueue::new()));
+        let setter = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                shared.0.store(true, Ordering::Relaxed);
+                shared.1.notify_all();
+            })
+        };
+        // A deadline in the past: one attempt, then a timeout, never a hang.
+        let got = shared.1.wait_until(Some(Instant::now()), || {
+            shared.0.load(Ordering::Relaxed).then_some(())
+        });
+        setter.join().unwrap();
+        if got.is_none() {
+            // The setter may not have run yet; it must not be lost for a later waiter.
+            shared
+                .1
+                .wait_until(None, || shared.0.load(Ordering::Relaxed).then_some(()));
+        }
+    });
+}
+
+#[test]
+fn mutex_exclusion_and_handoff() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0usize));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || *m.lock() += 1)
+            })
+            .collect();
+        *m.lock() += 1;
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(*m.lock(), 3);
+    });
+}
+
+#[test]
+fn mutex_timeout_does_not_strand_waiters() {
+    model(|| {
+        let m = Arc::new(Mutex::new(0usize));
+        let guard_holder = {
+            let m = Arc::clone(&m);
+            thread::spawn(move || *m.lock() += 1)
+        };
+        let timed = {
+            let m = Arc::clone(&m);
+            thread::spawn(move || {
+                if let Some(mut g) = m.lock_deadline(Instant::now()) {
+                    *g += 1;
+                }
+            })
+        };
+        *m.lock() += 1;
+        guard_holder.join().unwrap();
+        timed.join().unwrap();
+        assert!((2..=3).contains(&*m.lock()));
+    });
+}
+
+#[test]
+fn rwlock_reader_writer_exclusion() {
+    model(|| {
+        let lock = Arc::new(RwLock::new(0usize));
+        let writer = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.write() += 1)
+        };
+        let reader = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || {
+                let v = *lock.read();
+                assert!(v <= 2);
+            })
+        };
+        *lock.write() += 1;
+        writer.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(*lock.read(), 2);
+    });
+}
+
+#[test]
+fn rwlock_writer_handoff_with_parked_reader() {
+    model(|| {
+        let lock = Arc::new(RwLock::new(0usize));
+        let w = lock.write();
+        let writer = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.write() += 1)
+        };
+        let reader = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.read())
+        };
+        drop(w);
+        writer.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(*lock.read(), 1);
+    });
+}
+
+#[test]
+fn rwlock_downgrade_admits_readers() {
+    model(|| {
+        let lock = Arc::new(RwLock::new(0usize));
+        let mut w = lock.write();
+        let reader = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.read())
+        };
+        *w = 5;
+        let r = RwLockWriteGuard::downgrade(w);
+        assert_eq!(*r, 5);
+        assert_eq!(reader.join().unwrap(), 5);
+        drop(r);
+    });
+}
+
+#[test]
+fn rwlock_timed_writer_does_not_strand_readers() {
+    model(|| {
+        let lock = Arc::new(RwLock::new(0usize));
+        let r = lock.read();
+        let timed_writer = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || {
+                if let Some(mut w) = lock.write_deadline(Instant::now()) {
+                    *w += 1;
+                }
+            })
+        };
+        let reader = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.read())
+        };
+        drop(r);
+        timed_writer.join().unwrap();
+        reader.join().unwrap();
+    });
+}
+
+#[test]
+fn semaphore_never_over_admits() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let (sem, inside) = (Arc::clone(&sem), Arc::clone(&inside));
+                thread::spawn(move || {
+                    let _permit = sem.acquire();
+                    assert_eq!(inside.fetch_add(1, Ordering::Relaxed), 0);
+                    inside.fetch_sub(1, Ordering::Relaxed);
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+#[test]
+fn semaphore_add_permits_wakes_all_needed() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = Arc::clone(&sem);
+                thread::spawn(move || sem.acquire().forget())
+            })
+            .collect();
+        sem.add_permits(2);
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(sem.available_permits(), 0);
+    });
+}
+
+#[test]
+fn wait_group_wait_sees_all_done() {
+    model(|| {
+        let wg = Arc::new(WaitGroup::new());
+        let work = Arc::new(AtomicUsize::new(0));
+        wg.add(2);
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let (wg, work) = (Arc::clone(&wg), Arc::clone(&work));
+                thread::spawn(move || {
+                    work.fetch_add(1, Ordering::Relaxed);
+                    wg.done();
+                })
+            })
+            .collect();
+        wg.wait();
+        assert_eq!(work.load(Ordering::Relaxed), 2);
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn barrier_one_leader_per_generation() {
+    model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let other = {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                let a = barrier.wait().is_leader();
+                let b = barrier.wait().is_leader();
+                (a, b)
+            })
+        };
+        let a = barrier.wait().is_leader();
+        let b = barrier.wait().is_leader();
+        let (oa, ob) = other.join().unwrap();
+        assert!(a ^ oa, "exactly one leader in generation 1");
+        assert!(b ^ ob, "exactly one leader in generation 2");
+    });
+}
+
+#[test]
+fn once_runs_exactly_once() {
+    model(|| {
+        let once = Arc::new(Once::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let (once, runs) = (Arc::clone(&once), Arc::clone(&runs));
+            thread::spawn(move || {
+                once.call_once(|| {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                });
+                assert_eq!(runs.load(Ordering::Relaxed), 1);
+            })
+        };
+        once.call_once(|| {
+            runs.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+        other.join().unwrap();
+    });
+}

@@ -98,7 +98,7 @@ pub(crate) mod cell {
 }
 
 pub(crate) mod thread {
-    pub(crate) use std::thread::{current, park, yield_now, Thread};
+    pub(crate) use std::thread::{current, park, spawn, yield_now, Thread};
 }
 
 pub(crate) mod hint {
