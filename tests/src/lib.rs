@@ -77,3 +77,20 @@ impl Drop for DropCounter {
         self.drops.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// The message of a panic payload (`&str` or `String`), or `""`.
+///
+/// # Examples
+/// ```
+/// let err = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+/// assert_eq!(routines_tests::panic_message(&*err), "boom 1");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        String::new()
+    }
+}

@@ -186,13 +186,24 @@ impl RawRwLock {
             })
             .is_some();
         if !acquired {
-            // We may have consumed a hand-off meant for "the next writer", and our
-            // `WRITERS_PARKED` may be holding readers back: pass both on. Spurious wake-ups
-            // are harmless; a lost one is not.
-            self.writers.notify_one();
-            self.wake_parked();
+            self.writer_withdraw();
         }
         acquired
+    }
+
+    /// A writer gave up (timeout). Its `WRITERS_PARKED` may be holding readers back, and it
+    /// may have consumed a hand-off meant for the next writer. Clear the bit, wake one
+    /// writer (which publishes the bit again if it still has to wait, or acquires), and let
+    /// the parked readers re-check. Spurious wake-ups are harmless; a lost one is not.
+    #[cold]
+    fn writer_withdraw(&self) {
+        let prev = self.state.fetch_and(!WRITERS_PARKED, Ordering::Relaxed);
+        if prev & WRITERS_PARKED != 0 {
+            self.writers.notify_one();
+        }
+        if self.state.fetch_and(!READERS_PARKED, Ordering::Relaxed) & READERS_PARKED != 0 {
+            self.readers.notify_all();
+        }
     }
 
     /// # Safety

@@ -88,7 +88,7 @@ impl Semaphore {
     #[inline]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         self.try_take(false)
-            .then_some(SemaphorePermit { semaphore: self })
+            .then(|| SemaphorePermit { semaphore: self })
     }
 
     /// Takes a permit, waiting at most `timeout` (`Duration::MAX`: forever).
@@ -118,7 +118,7 @@ impl Semaphore {
 
     fn acquire_until(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
         (self.try_take(false) || self.acquire_slow(deadline))
-            .then_some(SemaphorePermit { semaphore: self })
+            .then(|| SemaphorePermit { semaphore: self })
     }
 
     /// Adds `n` permits (beyond any initial count) and wakes waiters for them.

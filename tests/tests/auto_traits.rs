@@ -1,0 +1,34 @@
+//! Send/Sync of public types (compile-time assertions, run as a test).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use routines::core::{Backoff, CachePadded, WaitQueue};
+use routines::sync::*;
+
+fn send_sync<T: Send + Sync>() {}
+fn send<T: Send>() {}
+
+// spec: SY-5
+#[test]
+fn public_types_are_send_and_sync_where_they_should_be() {
+    send_sync::<WaitQueue>();
+    send_sync::<CachePadded<u64>>();
+    send::<Backoff>();
+    send_sync::<Mutex<Cell<u8>>>(); // T: Send suffices for a mutex
+    send_sync::<MutexGuard<'static, u8>>();
+    send_sync::<RwLock<u8>>();
+    send_sync::<RwLockReadGuard<'static, u8>>();
+    send_sync::<RwLockWriteGuard<'static, u8>>();
+    send_sync::<Semaphore>();
+    send_sync::<SemaphorePermit<'static>>();
+    send_sync::<WaitGroup>();
+    send_sync::<Barrier>();
+    send_sync::<Latch>();
+    send_sync::<Once>();
+}
+
+/// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side
+/// (`MutexGuard<Cell<_>>` is not `Sync`, `Mutex<Rc<_>>` is not `Send`).
+#[allow(dead_code, reason = "type-level documentation of the negative cases")]
+type NotSync = (MutexGuard<'static, Cell<u8>>, Mutex<Rc<u8>>);
