@@ -1,2 +1,150 @@
 //! Shared workload bodies for the benchmarks in `benches/`: each is written once, generic
-//! over the lock under test, and run for every contender.
+//! over the lock under test, and run for every contender (routines and its peers).
+
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+/// A mutual-exclusion lock around a `u64`, as each contender spells it.
+pub trait BenchMutex: Sync + Send {
+    /// Contender name in reports.
+    const NAME: &'static str;
+    /// A lock holding `value`.
+    fn new(value: u64) -> Self;
+    /// Runs `f` under the lock.
+    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R;
+}
+
+/// A reader–writer lock around a `u64`.
+pub trait BenchRwLock: Sync + Send {
+    /// Contender name in reports.
+    const NAME: &'static str;
+    /// A lock holding `value`.
+    fn new(value: u64) -> Self;
+    /// Runs `f` under a read lock.
+    fn read<R>(&self, f: impl FnOnce(&u64) -> R) -> R;
+    /// Runs `f` under the write lock.
+    fn write<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R;
+}
+
+impl BenchMutex for routines::sync::Mutex<u64> {
+    const NAME: &'static str = "routines";
+    fn new(value: u64) -> Self {
+        routines::sync::Mutex::new(value)
+    }
+    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.lock())
+    }
+}
+
+impl BenchMutex for std::sync::Mutex<u64> {
+    const NAME: &'static str = "std";
+    fn new(value: u64) -> Self {
+        std::sync::Mutex::new(value)
+    }
+    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.lock().unwrap())
+    }
+}
+
+impl BenchMutex for parking_lot::Mutex<u64> {
+    const NAME: &'static str = "parking_lot";
+    fn new(value: u64) -> Self {
+        parking_lot::Mutex::new(value)
+    }
+    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.lock())
+    }
+}
+
+impl BenchRwLock for routines::sync::RwLock<u64> {
+    const NAME: &'static str = "routines";
+    fn new(value: u64) -> Self {
+        routines::sync::RwLock::new(value)
+    }
+    fn read<R>(&self, f: impl FnOnce(&u64) -> R) -> R {
+        f(&self.read())
+    }
+    fn write<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.write())
+    }
+}
+
+impl BenchRwLock for std::sync::RwLock<u64> {
+    const NAME: &'static str = "std";
+    fn new(value: u64) -> Self {
+        std::sync::RwLock::new(value)
+    }
+    fn read<R>(&self, f: impl FnOnce(&u64) -> R) -> R {
+        f(&self.read().unwrap())
+    }
+    fn write<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.write().unwrap())
+    }
+}
+
+impl BenchRwLock for parking_lot::RwLock<u64> {
+    const NAME: &'static str = "parking_lot";
+    fn new(value: u64) -> Self {
+        parking_lot::RwLock::new(value)
+    }
+    fn read<R>(&self, f: impl FnOnce(&u64) -> R) -> R {
+        f(&self.read())
+    }
+    fn write<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.write())
+    }
+}
+
+/// `threads` threads each do `ops_per_thread` lock–increment–unlock rounds on one lock;
+/// returns the wall time from a common start to the last thread's finish, and the final
+/// count (which must be `threads * ops_per_thread`).
+pub fn mutex_contended<L: BenchMutex>(threads: usize, ops_per_thread: u64) -> (Duration, u64) {
+    let lock = L::new(0);
+    let start_line = Barrier::new(threads + 1);
+    let elapsed = std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                start_line.wait();
+                for _ in 0..ops_per_thread {
+                    lock.with(|v| *v += 1);
+                }
+            });
+        }
+        start_line.wait();
+        let start = Instant::now();
+        // Leaving the scope joins every thread.
+        start
+    });
+    let elapsed = elapsed.elapsed();
+    (elapsed, lock.with(|v| *v))
+}
+
+/// `threads` threads each do `ops_per_thread` operations on one lock, one write in every
+/// `write_every` (the rest reads); returns the wall time and the number of writes done.
+pub fn rwlock_read_heavy<L: BenchRwLock>(
+    threads: usize,
+    ops_per_thread: u64,
+    write_every: u64,
+) -> (Duration, u64) {
+    let lock = L::new(0);
+    let start_line = Barrier::new(threads + 1);
+    let start = std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                start_line.wait();
+                let mut sum = 0u64;
+                for i in 0..ops_per_thread {
+                    if i % write_every == 0 {
+                        lock.write(|v| *v += 1);
+                    } else {
+                        sum = sum.wrapping_add(lock.read(|v| *v));
+                    }
+                }
+                std::hint::black_box(sum);
+            });
+        }
+        start_line.wait();
+        Instant::now()
+    });
+    (start.elapsed(), lock.read(|v| *v))
+}
