@@ -1,4 +1,8 @@
 //! A short tour of what routines has so far. Run: `cargo run --release --example tour`.
+#![allow(
+    clippy::disallowed_types,
+    reason = "user code: the loom facade rule applies to the library, not its examples"
+)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

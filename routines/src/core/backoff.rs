@@ -14,7 +14,7 @@ const YIELD_LIMIT: u32 = 10;
 
 // Under loom every spin is an interleaving point to explore: keep the schedule tiny.
 #[cfg(routines_loom)]
-const SPIN_LIMIT: u32 = 0;
+const SPIN_LIMIT: u32 = 1;
 #[cfg(routines_loom)]
 const YIELD_LIMIT: u32 = 1;
 
