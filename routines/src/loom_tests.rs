@@ -291,3 +291,50 @@ fn once_runs_exactly_once() {
         other.join().unwrap();
     });
 }
+
+#[test]
+fn rwlock_two_writers_one_timed_and_a_reader() {
+    model(|| {
+        let lock = Arc::new(RwLock::new(0usize));
+        let r = lock.read();
+        let timed_writer = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || {
+                if let Some(mut w) = lock.write_deadline(Instant::now()) {
+                    *w += 1;
+                }
+            })
+        };
+        let writer = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || *lock.write() += 10)
+        };
+        drop(r);
+        let seen = *lock.read();
+        timed_writer.join().unwrap();
+        writer.join().unwrap();
+        assert!(seen <= 11);
+        assert!(*lock.read() >= 10);
+    });
+}
+
+#[test]
+fn semaphore_timed_acquirer_does_not_swallow_a_permit() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let timed = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.acquire_deadline(Instant::now()).is_some())
+        };
+        let blocking = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.acquire().forget())
+        };
+        sem.add_permits(1);
+        // If the timed thread took the permit, it returned it on drop; either way the
+        // blocking thread must get it.
+        let _timed_got_it = timed.join().unwrap();
+        blocking.join().unwrap();
+        assert_eq!(sem.available_permits(), 0);
+    });
+}

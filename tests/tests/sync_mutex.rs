@@ -158,6 +158,7 @@ fn thread_cpu_time() -> Duration {
 
 // spec: SY-6, CORE-2
 #[test]
+#[cfg_attr(miri, ignore = "miri has no thread CPU clock")]
 fn a_blocked_locker_parks_instead_of_spinning() {
     watchdog(30, || {
         let m = Arc::new(Mutex::new(()));

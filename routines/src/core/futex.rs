@@ -88,7 +88,8 @@ mod imp {
                     .ok()
                     .map(|tv_sec| libc::timespec {
                         tv_sec,
-                        tv_nsec: libc::c_long::from(left.subsec_nanos()),
+                        // Below 10^9: fits every `c_long`.
+                        tv_nsec: left.subsec_nanos() as libc::c_long,
                     })
             }
         };
