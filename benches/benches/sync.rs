@@ -91,8 +91,7 @@ fn mutex(c: &mut Criterion) {
 
     for threads in [2, 4] {
         // Bring the machine to a steady state (thread-stack caches, CPU frequency) before
-        // the first contender is timed; without this the first one measured in a group is
-        // penalised by up to 1.5x.
+        // the first contender of the group is timed.
         let warm_until = std::time::Instant::now() + Duration::from_secs(2);
         while std::time::Instant::now() < warm_until {
             mutex_contended::<Routines>(threads, OPS);

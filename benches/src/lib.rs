@@ -95,27 +95,39 @@ impl BenchRwLock for parking_lot::RwLock<u64> {
     }
 }
 
+/// Runs `work` on `threads` threads released together from a start line; returns the time
+/// from the first thread's start to the last thread's finish (each thread stamps its own
+/// start and end, so a main thread that is scheduled late cannot shorten the window).
+pub fn timed_threads(threads: usize, work: impl Fn() + Sync) -> Duration {
+    let start_line = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    start_line.wait();
+                    let start = Instant::now();
+                    work();
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let first = spans.iter().map(|s| s.0).min().unwrap();
+    let last = spans.iter().map(|s| s.1).max().unwrap();
+    last - first
+}
+
 /// `threads` threads each do `ops_per_thread` lock–increment–unlock rounds on one lock;
-/// returns the wall time from a common start to the last thread's finish, and the final
-/// count (which must be `threads * ops_per_thread`).
+/// returns the wall time (see [`timed_threads`]) and the final count (which must be
+/// `threads * ops_per_thread`).
 pub fn mutex_contended<L: BenchMutex>(threads: usize, ops_per_thread: u64) -> (Duration, u64) {
     let lock = L::new(0);
-    let start_line = Barrier::new(threads + 1);
-    let elapsed = std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                start_line.wait();
-                for _ in 0..ops_per_thread {
-                    lock.with(|v| *v += 1);
-                }
-            });
+    let elapsed = timed_threads(threads, || {
+        for _ in 0..ops_per_thread {
+            lock.with(|v| *v += 1);
         }
-        start_line.wait();
-        let start = Instant::now();
-        // Leaving the scope joins every thread.
-        start
     });
-    let elapsed = elapsed.elapsed();
     (elapsed, lock.with(|v| *v))
 }
 
@@ -127,24 +139,16 @@ pub fn rwlock_read_heavy<L: BenchRwLock>(
     write_every: u64,
 ) -> (Duration, u64) {
     let lock = L::new(0);
-    let start_line = Barrier::new(threads + 1);
-    let start = std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                start_line.wait();
-                let mut sum = 0u64;
-                for i in 0..ops_per_thread {
-                    if i % write_every == 0 {
-                        lock.write(|v| *v += 1);
-                    } else {
-                        sum = sum.wrapping_add(lock.read(|v| *v));
-                    }
-                }
-                std::hint::black_box(sum);
-            });
+    let elapsed = timed_threads(threads, || {
+        let mut sum = 0u64;
+        for i in 0..ops_per_thread {
+            if i % write_every == 0 {
+                lock.write(|v| *v += 1);
+            } else {
+                sum = sum.wrapping_add(lock.read(|v| *v));
+            }
         }
-        start_line.wait();
-        Instant::now()
+        std::hint::black_box(sum);
     });
-    (start.elapsed(), lock.read(|v| *v))
+    (elapsed, lock.read(|v| *v))
 }
