@@ -96,9 +96,10 @@ mod imp {
         let timeout_ptr = timeout
             .as_ref()
             .map_or(::core::ptr::null(), |t| t as *const libc::timespec);
-        // SAFETY: the word is a live, aligned `AtomicU32` (same layout as `u32`) for the whole
-        // call; `timeout_ptr` is null or points to a `timespec` on this stack frame. The
-        // kernel only reads both. EINTR, EAGAIN and ETIMEDOUT are all "return now" for us.
+        // The kernel only reads both pointers. EINTR, EAGAIN and ETIMEDOUT all mean "return
+        // now" to us: the caller re-checks its condition and deadline.
+        // The word is a live, aligned `AtomicU32` (layout of `u32`) for the whole call.
+        // SAFETY: valid word pointer (above); `timeout_ptr` is null or points to this frame.
         unsafe {
             libc::syscall(
                 libc::SYS_futex,
@@ -112,8 +113,7 @@ mod imp {
 
     pub(super) fn wake(futex: &Futex, all: bool) {
         let count: libc::c_int = if all { libc::c_int::MAX } else { 1 };
-        // SAFETY: the word is a live, aligned `AtomicU32`; FUTEX_WAKE only uses its address
-        // as a key and never dereferences it.
+        // SAFETY: FUTEX_WAKE uses the (live, aligned) word's address only as a key.
         unsafe {
             libc::syscall(
                 libc::SYS_futex,

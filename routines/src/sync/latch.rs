@@ -85,6 +85,7 @@ impl Latch {
     /// assert!(!routines::sync::Latch::new(1).try_wait());
     /// ```
     pub fn try_wait(&self) -> bool {
+        // Acquire: pairs with the Release in `count_down`.
         self.count.load(Ordering::Acquire) == 0
     }
 

@@ -336,8 +336,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 impl<T> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: a guard is created only after its thread locked the mutex, and is dropped
-        // once, so the lock is held here.
+        // SAFETY: a guard is created only after locking and is dropped once: the lock is held.
         unsafe { self.mutex.raw.unlock() }
     }
 }

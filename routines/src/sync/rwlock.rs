@@ -522,8 +522,7 @@ impl<T> Deref for RwLockReadGuard<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: a read guard exists only while its read lock is held, so no `&mut T`
-        // exists (`RwLock::data`).
+        // SAFETY: read lock held while the guard lives, so no `&mut T` exists (`RwLock::data`).
         self.lock.data.with(|p| unsafe { &*p })
     }
 }
@@ -574,8 +573,9 @@ impl<'a, T> RwLockWriteGuard<'a, T> {
     /// ```
     pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
         let this = ManuallyDrop::new(this);
-        // SAFETY: `this` holds the write lock; `ManuallyDrop` keeps its destructor from
-        // releasing it, and the read guard returned takes over the read lock.
+        // `ManuallyDrop` keeps the write guard's destructor from releasing the lock; the read
+        // guard returned takes over the read lock.
+        // SAFETY: `this` holds the write lock, which `downgrade` turns into a read lock.
         unsafe { this.lock.raw.downgrade() };
         RwLockReadGuard::new(this.lock)
     }
@@ -602,8 +602,8 @@ impl<T> DerefMut for RwLockWriteGuard<'_, T> {
 impl<T> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: created after taking the write lock, dropped once (not after `downgrade`,
-        // which wraps the guard in `ManuallyDrop`).
+        // Not reached after `downgrade`, which wraps the guard in `ManuallyDrop`.
+        // SAFETY: created after taking the write lock, dropped once.
         unsafe { self.lock.raw.write_unlock() }
     }
 }
