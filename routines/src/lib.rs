@@ -20,6 +20,7 @@
 extern crate self as routines;
 
 pub mod core;
+pub mod lockfree;
 pub mod sync;
 
 pub(crate) mod loom;

@@ -49,6 +49,27 @@ pub(crate) mod sync {
             )*};
         }
 
+        /// Newtype over `std::sync::atomic::AtomicPtr`, as the integer newtypes above.
+        #[derive(Debug, Default)]
+        #[repr(transparent)]
+        pub(crate) struct AtomicPtr<T>(std::sync::atomic::AtomicPtr<T>);
+
+        impl<T> AtomicPtr<T> {
+            #[inline]
+            pub(crate) const fn new(value: *mut T) -> Self {
+                Self(std::sync::atomic::AtomicPtr::new(value))
+            }
+        }
+
+        impl<T> ::core::ops::Deref for AtomicPtr<T> {
+            type Target = std::sync::atomic::AtomicPtr<T>;
+
+            #[inline]
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
         atomic_newtype! {
             AtomicBool(std::sync::atomic::AtomicBool, bool);
             AtomicU32(std::sync::atomic::AtomicU32, u32);
