@@ -94,3 +94,43 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         String::new()
     }
 }
+
+/// A global allocator that counts each thread's allocations, to show that hot paths
+/// allocate nothing. Install it in a test binary with
+/// `#[global_allocator] static GLOBAL: CountingAllocator = CountingAllocator;` and measure with
+/// [`allocations_in`].
+#[derive(Debug)]
+pub struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: forwards every call to `System` unchanged; the counter is a const-initialised
+// thread-local `Cell` without a destructor, so counting itself never allocates.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Allocations made by the calling thread while running `f` (counted only where
+/// [`CountingAllocator`] is the global allocator; 0 elsewhere).
+pub fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(std::cell::Cell::get);
+    f();
+    ALLOCATIONS.with(std::cell::Cell::get) - before
+}

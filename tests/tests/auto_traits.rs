@@ -4,12 +4,13 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use routines::core::{Backoff, CachePadded, WaitQueue};
+use routines::lockfree::{BorrowedSlots, InlineSlots, MpmcQueue, SegQueue, Slot};
 use routines::sync::*;
 
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5
+// spec: SY-5, LF-20
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -26,6 +27,11 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<Barrier>();
     send_sync::<Latch>();
     send_sync::<Once>();
+    send_sync::<MpmcQueue<Cell<u8>>>(); // values are moved, never shared: T: Send suffices
+    send_sync::<MpmcQueue<u8, InlineSlots<u8, 4>>>();
+    send_sync::<MpmcQueue<u8, BorrowedSlots<'static, u8>>>();
+    send_sync::<Slot<u8>>();
+    send_sync::<SegQueue<Cell<u8>>>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side

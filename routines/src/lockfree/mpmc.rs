@@ -661,7 +661,9 @@ impl<T, S: Storage<T>> ExactSizeIterator for IntoIter<T, S> {}
 
 impl<T, S: Storage<T>> fmt::Debug for IntoIter<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter").field("len", &self.queue.len()).finish()
+        f.debug_struct("IntoIter")
+            .field("len", &self.queue.len())
+            .finish()
     }
 }
 

@@ -217,7 +217,11 @@ impl<T> SegQueue<T> {
             }
             if block.is_null() {
                 // The very first push installs the first block.
-                let first = if spare.is_null() { Block::alloc() } else { spare };
+                let first = if spare.is_null() {
+                    Block::alloc()
+                } else {
+                    spare
+                };
                 spare = ptr::null_mut();
                 // Release: publishes the block's initialisation to whoever loads it.
                 match self.tail.block.compare_exchange(
@@ -454,7 +458,11 @@ impl<T> Drop for SegQueue<T> {
             if offset < BLOCK_CAP {
                 // SAFETY: positions between head and tail were written and never read, in
                 // the live block `block`.
-                unsafe { (*block).slots[offset].value.with_mut(|p| (*p).assume_init_drop()) };
+                unsafe {
+                    (*block).slots[offset]
+                        .value
+                        .with_mut(|p| (*p).assume_init_drop())
+                };
             } else {
                 // SAFETY: every slot of `block` has been read or dropped; the next block is
                 // linked (the sentinel was passed by a push).
@@ -480,7 +488,9 @@ impl<T> Default for SegQueue<T> {
 
 impl<T> fmt::Debug for SegQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SegQueue").field("len", &self.len()).finish()
+        f.debug_struct("SegQueue")
+            .field("len", &self.len())
+            .finish()
     }
 }
 
@@ -499,7 +509,9 @@ impl<T> Iterator for IntoIter<T> {
 
 impl<T> fmt::Debug for IntoIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter").field("len", &self.queue.len()).finish()
+        f.debug_struct("IntoIter")
+            .field("len", &self.queue.len())
+            .finish()
     }
 }
 

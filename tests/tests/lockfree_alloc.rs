@@ -1,0 +1,73 @@
+//! Lock-free hot paths allocate nothing (SegQueue block growth aside).
+
+use std::sync::Arc;
+
+use routines::lockfree::{InlineSlots, MpmcQueue, SegQueue};
+use routines_tests::{allocations_in, watchdog, CountingAllocator};
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+// spec: LF-5
+#[test]
+fn mpmc_push_pop_force_push_allocate_nothing() {
+    let heap = MpmcQueue::new(8);
+    let inline: MpmcQueue<u64, InlineSlots<u64, 8>> = MpmcQueue::new_inline();
+    let n = allocations_in(|| {
+        for i in 0..10_000u64 {
+            heap.push(i).unwrap();
+            inline.push(i).unwrap();
+            let _ = heap.force_push(i);
+            assert!(heap.pop().is_some());
+            assert!(inline.pop().is_some());
+        }
+    });
+    assert_eq!(n, 0);
+    assert!(
+        allocations_in(|| drop(MpmcQueue::<u64>::new(8))) == 1,
+        "one allocation at construction"
+    );
+}
+
+// spec: LF-5
+#[test]
+fn contended_mpmc_allocates_nothing() {
+    watchdog(60, || {
+        let q = Arc::new(MpmcQueue::new(4));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                std::thread::spawn(move || {
+                    allocations_in(|| {
+                        for i in 0..20_000u64 {
+                            let _ = q.push(i);
+                            let _ = q.pop();
+                        }
+                    })
+                })
+            })
+            .collect();
+        for h in hs {
+            assert_eq!(h.join().unwrap(), 0);
+        }
+    });
+}
+
+// spec: LF-10
+#[test]
+fn seg_queue_allocates_one_block_per_31_pushes_and_pop_never() {
+    let q = SegQueue::new();
+    assert_eq!(allocations_in(|| drop(SegQueue::<u64>::new())), 0);
+    let pushes = allocations_in(|| {
+        for i in 0..31 * 10 {
+            q.push(i as u64);
+        }
+    });
+    // 10 full blocks: the first block, plus one spare linked each time a block fills.
+    assert!(
+        (10..=11).contains(&pushes),
+        "{pushes} allocations for 310 pushes"
+    );
+    let pops = allocations_in(|| while q.pop().is_some() {});
+    assert_eq!(pops, 0);
+}

@@ -1,0 +1,140 @@
+//! `routines::lockfree::SegQueue`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use routines::lockfree::SegQueue;
+use routines_tests::{stress, watchdog, DropCounter};
+
+// spec: LF-10, LF-23
+#[test]
+fn unbounded_fifo_across_many_blocks() {
+    static EMPTY: SegQueue<u8> = SegQueue::new();
+    assert!(EMPTY.is_empty());
+    let q = SegQueue::new();
+    for i in 0..1_000 {
+        q.push(i);
+        assert_eq!(q.len(), i + 1);
+    }
+    for i in 0..500 {
+        assert_eq!(q.pop(), Some(i));
+    }
+    assert_eq!(q.len(), 500);
+    assert_eq!(
+        q.into_iter().collect::<Vec<_>>(),
+        (500..1_000).collect::<Vec<_>>()
+    );
+}
+
+// spec: LF-22
+#[test]
+fn len_is_exact_at_every_block_boundary() {
+    let q = SegQueue::new();
+    for n in 0..100 {
+        assert_eq!(q.len(), n);
+        assert_eq!(q.is_empty(), n == 0);
+        q.push(n);
+    }
+    for n in (0..100).rev() {
+        q.pop().unwrap();
+        assert_eq!(q.len(), n);
+    }
+    assert_eq!(q.pop(), None);
+}
+
+// spec: LF-20, LF-11
+#[test]
+fn four_producers_four_consumers_nothing_lost_or_duplicated() {
+    let per = stress(100_000);
+    watchdog(300, move || {
+        let q = Arc::new(SegQueue::new());
+        let drops = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(AtomicUsize::new(0));
+        let total = 4 * per;
+        let mut handles = Vec::new();
+        for p in 0..4 {
+            let (q, drops) = (Arc::clone(&q), Arc::clone(&drops));
+            handles.push(std::thread::spawn(move || {
+                for i in 0..per {
+                    q.push(DropCounter::new(p * per + i, &drops));
+                }
+                Vec::new()
+            }));
+        }
+        for _ in 0..4 {
+            let (q, received) = (Arc::clone(&q), Arc::clone(&received));
+            handles.push(std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                while received.load(Ordering::Relaxed) < total {
+                    match q.pop() {
+                        Some(item) => {
+                            received.fetch_add(1, Ordering::Relaxed);
+                            seen.push(item.value);
+                        }
+                        None => std::thread::yield_now(),
+                    }
+                }
+                seen
+            }));
+        }
+        let per_consumer: Vec<Vec<usize>> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
+        for seen in &per_consumer {
+            let mut last = [None; 4];
+            for &v in seen {
+                let p = v / per;
+                assert!(last[p].is_none_or(|l| l < v), "producer {p} reordered");
+                last[p] = Some(v);
+            }
+        }
+        let mut all: Vec<usize> = per_consumer.into_iter().flatten().collect();
+        all.sort_unstable();
+        assert_eq!(all.len(), total);
+        assert!(
+            all.iter().enumerate().all(|(i, &v)| i == v),
+            "lost or duplicated items"
+        );
+        assert!(q.is_empty());
+        assert_eq!(drops.load(Ordering::SeqCst), total);
+    });
+}
+
+// spec: LF-21, LF-11
+#[test]
+fn dropping_a_non_empty_queue_drops_each_element_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    for (pushed, popped) in [
+        (0, 0),
+        (1, 0),
+        (31, 0),
+        (31, 31),
+        (32, 5),
+        (100, 62),
+        (62, 62),
+    ] {
+        drops.store(0, Ordering::SeqCst);
+        let q = SegQueue::new();
+        for i in 0..pushed {
+            q.push(DropCounter::new(i, &drops));
+        }
+        for _ in 0..popped {
+            drop(q.pop().unwrap());
+        }
+        drop(q);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            pushed,
+            "{pushed} pushed, {popped} popped"
+        );
+    }
+}
+
+// spec: LF-10
+#[test]
+fn push_mut_and_pop_mut() {
+    let mut q = SegQueue::new();
+    q.push_mut(1);
+    q.push_mut(2);
+    assert_eq!(q.pop_mut(), Some(1));
+    assert_eq!(format!("{q:?}"), "SegQueue { len: 1 }");
+}
