@@ -98,15 +98,17 @@ impl BenchRwLock for parking_lot::RwLock<u64> {
 /// Runs `work` on `threads` threads released together from a start line; returns the time
 /// from the first thread's start to the last thread's finish (each thread stamps its own
 /// start and end, so a main thread that is scheduled late cannot shorten the window).
-pub fn timed_threads(threads: usize, work: impl Fn() + Sync) -> Duration {
+/// `work` gets the thread's index (0..threads).
+pub fn timed_threads(threads: usize, work: impl Fn(usize) + Sync) -> Duration {
     let start_line = Barrier::new(threads);
     let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
+            .map(|i| {
+                let (start_line, work) = (&start_line, &work);
+                s.spawn(move || {
                     start_line.wait();
                     let start = Instant::now();
-                    work();
+                    work(i);
                     (start, Instant::now())
                 })
             })
@@ -123,7 +125,7 @@ pub fn timed_threads(threads: usize, work: impl Fn() + Sync) -> Duration {
 /// `threads * ops_per_thread`).
 pub fn mutex_contended<L: BenchMutex>(threads: usize, ops_per_thread: u64) -> (Duration, u64) {
     let lock = L::new(0);
-    let elapsed = timed_threads(threads, || {
+    let elapsed = timed_threads(threads, |_| {
         for _ in 0..ops_per_thread {
             lock.with(|v| *v += 1);
         }
@@ -139,7 +141,7 @@ pub fn rwlock_read_heavy<L: BenchRwLock>(
     write_every: u64,
 ) -> (Duration, u64) {
     let lock = L::new(0);
-    let elapsed = timed_threads(threads, || {
+    let elapsed = timed_threads(threads, |_| {
         let mut sum = 0u64;
         for i in 0..ops_per_thread {
             if i % write_every == 0 {
@@ -151,4 +153,96 @@ pub fn rwlock_read_heavy<L: BenchRwLock>(
         std::hint::black_box(sum);
     });
     (elapsed, lock.read(|v| *v))
+}
+
+/// A multi-producer multi-consumer queue of `u64`, as each contender spells it.
+pub trait BenchQueue: Sync + Send {
+    /// Contender name in reports.
+    const NAME: &'static str;
+    /// A queue; bounded ones get `capacity`.
+    fn new(capacity: usize) -> Self;
+    /// Pushes; gives the value back if full.
+    fn push(&self, value: u64) -> Result<(), u64>;
+    /// Pops; `None` if empty.
+    fn pop(&self) -> Option<u64>;
+}
+
+macro_rules! bench_queue {
+    ($($ty:ty => $name:literal, |$cap:ident| $new:expr, |$q:ident, $v:ident| $push:expr, |$p:ident| $pop:expr;)*) => {$(
+        impl BenchQueue for $ty {
+            const NAME: &'static str = $name;
+            fn new($cap: usize) -> Self {
+                $new
+            }
+            fn push(&self, $v: u64) -> Result<(), u64> {
+                let $q = self;
+                $push
+            }
+            fn pop(&self) -> Option<u64> {
+                let $p = self;
+                $pop
+            }
+        }
+    )*};
+}
+
+/// `concurrent_queue::ConcurrentQueue` in its bounded and unbounded forms.
+#[derive(Debug)]
+pub struct ConcurrentBounded(pub concurrent_queue::ConcurrentQueue<u64>);
+/// See [`ConcurrentBounded`].
+#[derive(Debug)]
+pub struct ConcurrentUnbounded(pub concurrent_queue::ConcurrentQueue<u64>);
+
+bench_queue! {
+    routines::lockfree::MpmcQueue<u64> => "routines", |cap| Self::new(cap), |q, v| q.push(v), |q| q.pop();
+    crossbeam_queue::ArrayQueue<u64> => "crossbeam", |cap| Self::new(cap), |q, v| q.push(v), |q| q.pop();
+    ConcurrentBounded => "concurrent-queue",
+        |cap| Self(concurrent_queue::ConcurrentQueue::bounded(cap)),
+        |q, v| q.0.push(v).map_err(concurrent_queue::PushError::into_inner),
+        |q| q.0.pop().ok();
+    routines::lockfree::SegQueue<u64> => "routines", |_cap| Self::new(), |q, v| { q.push(v); Ok(()) }, |q| q.pop();
+    crossbeam_queue::SegQueue<u64> => "crossbeam", |_cap| Self::new(), |q, v| { q.push(v); Ok(()) }, |q| q.pop();
+    ConcurrentUnbounded => "concurrent-queue",
+        |_cap| Self(concurrent_queue::ConcurrentQueue::unbounded()),
+        |q, v| q.0.push(v).map_err(concurrent_queue::PushError::into_inner),
+        |q| q.0.pop().ok();
+}
+
+/// `pairs` producers and `pairs` consumers move `per_producer` items each through one queue
+/// (bounded ones with `capacity`); a full or empty queue makes the thread yield. Returns the
+/// wall time and the sum of everything received (which must be the sum of everything sent).
+pub fn queue_pairs<Q: BenchQueue>(
+    pairs: usize,
+    per_producer: u64,
+    capacity: usize,
+) -> (Duration, u64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let queue = Q::new(capacity);
+    let received = AtomicU64::new(0);
+    let sum = AtomicU64::new(0);
+    let total = pairs as u64 * per_producer;
+    let elapsed = timed_threads(2 * pairs, |i| {
+        if i < pairs {
+            for v in 0..per_producer {
+                let mut v = v;
+                while let Err(back) = queue.push(v) {
+                    v = back;
+                    std::thread::yield_now();
+                }
+            }
+        } else {
+            let mut local = 0u64;
+            while received.load(Ordering::Relaxed) < total {
+                match queue.pop() {
+                    Some(v) => {
+                        local += v;
+                        received.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => std::thread::yield_now(),
+                }
+            }
+            sum.fetch_add(local, Ordering::Relaxed);
+        }
+    });
+    (elapsed, sum.load(Ordering::Relaxed))
 }

@@ -5,7 +5,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 /// Scales a stress-test size by the `ROUTINES_STRESS` environment variable (a float,
-/// default 1.0), and shrinks it 100-fold under miri. Never returns 0.
+/// default 1.0), and shrinks it 1000-fold under miri. Never returns 0.
 ///
 /// # Examples
 /// ```
@@ -17,7 +17,7 @@ pub fn stress(n: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
     let scaled = if cfg!(miri) {
-        n as f64 * factor / 100.0
+        n as f64 * factor / 1000.0
     } else {
         n as f64 * factor
     };

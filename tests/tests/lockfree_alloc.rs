@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use routines::lockfree::{InlineSlots, MpmcQueue, SegQueue};
-use routines_tests::{allocations_in, watchdog, CountingAllocator};
+use routines_tests::{allocations_in, stress, watchdog, CountingAllocator};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -14,7 +14,7 @@ fn mpmc_push_pop_force_push_allocate_nothing() {
     let heap = MpmcQueue::new(8);
     let inline: MpmcQueue<u64, InlineSlots<u64, 8>> = MpmcQueue::new_inline();
     let n = allocations_in(|| {
-        for i in 0..10_000u64 {
+        for i in 0..stress(10_000) as u64 {
             heap.push(i).unwrap();
             inline.push(i).unwrap();
             let _ = heap.force_push(i);
@@ -39,7 +39,7 @@ fn contended_mpmc_allocates_nothing() {
                 let q = Arc::clone(&q);
                 std::thread::spawn(move || {
                     allocations_in(|| {
-                        for i in 0..20_000u64 {
+                        for i in 0..stress(20_000) as u64 {
                             let _ = q.push(i);
                             let _ = q.pop();
                         }

@@ -1,0 +1,70 @@
+//! Lock-free queues: routines vs crossbeam-queue vs concurrent-queue, in one run.
+//!
+//! `cargo bench -p routines-benches --bench lockfree`; see `benches/README.md`.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use routines_benches::{queue_pairs, BenchQueue, ConcurrentBounded, ConcurrentUnbounded};
+
+/// Items per producer in one sample.
+const ITEMS: u64 = 50_000;
+/// Capacity of the bounded queues.
+const CAPACITY: usize = 1024;
+
+fn cell<Q: BenchQueue>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    pairs: usize,
+) {
+    // Sanity check before timing: everything sent arrives once.
+    let n = 1_000;
+    assert_eq!(
+        queue_pairs::<Q>(pairs, n, CAPACITY).1,
+        pairs as u64 * n * (n - 1) / 2,
+        "{} loses or duplicates items",
+        Q::NAME
+    );
+    g.bench_with_input(
+        BenchmarkId::new(Q::NAME, format!("{pairs}p{pairs}c")),
+        &pairs,
+        |b, &pairs| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| queue_pairs::<Q>(pairs, ITEMS, CAPACITY).0)
+                    .sum::<Duration>()
+            })
+        },
+    );
+}
+
+fn bounded(c: &mut Criterion) {
+    for pairs in [1, 2] {
+        let mut g = c.benchmark_group(format!("mpmc_bounded_{pairs}p{pairs}c"));
+        g.throughput(Throughput::Elements(pairs as u64 * ITEMS));
+        cell::<routines::lockfree::MpmcQueue<u64>>(&mut g, pairs);
+        cell::<crossbeam_queue::ArrayQueue<u64>>(&mut g, pairs);
+        cell::<ConcurrentBounded>(&mut g, pairs);
+        g.finish();
+    }
+}
+
+fn unbounded(c: &mut Criterion) {
+    for pairs in [1, 2] {
+        let mut g = c.benchmark_group(format!("mpmc_unbounded_{pairs}p{pairs}c"));
+        g.throughput(Throughput::Elements(pairs as u64 * ITEMS));
+        cell::<routines::lockfree::SegQueue<u64>>(&mut g, pairs);
+        cell::<crossbeam_queue::SegQueue<u64>>(&mut g, pairs);
+        cell::<ConcurrentUnbounded>(&mut g, pairs);
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    targets = bounded, unbounded
+}
+criterion_main!(benches);
