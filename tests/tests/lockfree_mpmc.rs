@@ -31,7 +31,7 @@ fn capacity_is_exact_and_zero_is_refused() {
 #[test]
 fn capacity_one_alternates_forever() {
     let q = MpmcQueue::new(1);
-    for i in 0..10_000 {
+    for i in 0..stress(10_000) {
         q.push(i).unwrap();
         assert_eq!(q.push(i), Err(i));
         assert_eq!(q.pop(), Some(i));
