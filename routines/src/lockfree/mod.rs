@@ -8,12 +8,15 @@
 //!   threads that reach that slot next (they spin, then yield).
 //! * [`SegQueue`]: unbounded MPMC queue of linked blocks. Same progress caveat as
 //!   [`MpmcQueue`], plus an allocation when a block fills.
+//! * [`spsc`]: wait-free single-producer single-consumer ring with cached indices, with
+//!   `rtrb`'s API (`spsc::RingBuffer`, also named `spsc::SpscQueue`).
 //!
 //! Every structure is model-checked with loom, runs under miri with strict provenance, and is
 //! stress-tested with drop-counting payloads (see `spec/lockfree.md`).
 
 mod mpmc;
 mod seg_queue;
+pub mod spsc;
 
 pub use self::mpmc::{
     BorrowedSlots, HeapSlots, InlineSlots, IntoIter, MpmcQueue, Slot, Storage, ZeroCapacity,
