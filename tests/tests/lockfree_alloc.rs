@@ -73,3 +73,19 @@ fn seg_queue_allocates_one_block_per_31_pushes_and_pop_never() {
     let pops = allocations_in(|| while q.pop().is_some() {});
     assert_eq!(pops, 0);
 }
+
+// spec: LF-5, LF-30
+#[test]
+fn spsc_push_pop_and_chunks_allocate_nothing() {
+    let (mut tx, mut rx) = routines::lockfree::spsc::SpscQueue::new(8);
+    let rounds = stress(10_000);
+    let n = allocations_in(|| {
+        for i in 0..rounds {
+            tx.push(i).unwrap();
+            assert_eq!(rx.pop(), Ok(i));
+            tx.write_chunk_uninit(3).unwrap().fill_from_iter(0..);
+            rx.read_chunk(3).unwrap().commit_all();
+        }
+    });
+    assert_eq!(n, 0);
+}

@@ -364,7 +364,9 @@ pub struct WriteChunk<'a, T>(Option<WriteChunkUninit<'a, T>>);
 impl<'a, T> WriteChunk<'a, T> {
     fn inner(&mut self) -> &mut WriteChunkUninit<'a, T> {
         // Some until `commit*` consumes the chunk.
-        self.0.as_mut().map_or_else(|| unreachable!(), |c| c)
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a WriteChunk holds its inner chunk until commit"))
     }
 
     /// The two runs of (initialised) slots.
@@ -401,7 +403,10 @@ impl<'a, T> WriteChunk<'a, T> {
     pub fn commit(mut self, n: usize) {
         assert!(n <= self.len(), "commit: more slots than the chunk has");
         self.drop_values(n);
-        let chunk = self.0.take().map_or_else(|| unreachable!(), |c| c);
+        let chunk = self
+            .0
+            .take()
+            .unwrap_or_else(|| unreachable!("a WriteChunk holds its inner chunk until commit"));
         // SAFETY: the first `n` slots hold values.
         unsafe { chunk.commit(n) };
     }
@@ -415,7 +420,10 @@ impl<'a, T> WriteChunk<'a, T> {
     /// assert_eq!(rx.slots(), 2);
     /// ```
     pub fn commit_all(mut self) {
-        let chunk = self.0.take().map_or_else(|| unreachable!(), |c| c);
+        let chunk = self
+            .0
+            .take()
+            .unwrap_or_else(|| unreachable!("a WriteChunk holds its inner chunk until commit"));
         // SAFETY: every slot holds a value.
         unsafe { chunk.commit_all() };
     }
