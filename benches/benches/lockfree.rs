@@ -59,12 +59,44 @@ fn unbounded(c: &mut Criterion) {
     }
 }
 
+fn spsc(c: &mut Criterion) {
+    type Workload = fn(u64, usize) -> (Duration, u64);
+    let contenders: [(&str, Workload, Workload); 2] = [
+        (
+            "routines",
+            routines_benches::spsc_routines::single,
+            |n, cap| routines_benches::spsc_routines::chunked(n, cap, 64),
+        ),
+        ("rtrb", routines_benches::spsc_rtrb::single, |n, cap| {
+            routines_benches::spsc_rtrb::chunked(n, cap, 64)
+        }),
+    ];
+    const SPSC_ITEMS: u64 = 1_000_000;
+    for (label, pick) in [("single", 0), ("chunked", 1)] {
+        let mut g = c.benchmark_group(format!("spsc_{label}"));
+        g.throughput(Throughput::Elements(SPSC_ITEMS));
+        for (name, single, chunked) in contenders {
+            let run = if pick == 0 { single } else { chunked };
+            let n = 10_000;
+            assert_eq!(
+                run(n, 256).1,
+                n * (n - 1) / 2,
+                "{name} loses or reorders items"
+            );
+            g.bench_function(BenchmarkId::new(name, "1p1c"), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| run(SPSC_ITEMS, 256).0).sum::<Duration>())
+            });
+        }
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    targets = bounded, unbounded
+    targets = bounded, unbounded, spsc
 }
 criterion_main!(benches);

@@ -246,3 +246,97 @@ pub fn queue_pairs<Q: BenchQueue>(
     });
     (elapsed, sum.load(Ordering::Relaxed))
 }
+
+/// Defines, for an SPSC ring module with rtrb's API (`$m::RingBuffer`, `$m::PushError`;
+/// `routines::lockfree::spsc` has the same), two workloads written once for every contender:
+/// `single(items, capacity)` pushes and pops `u64`s one at a time, `chunked(items, capacity,
+/// chunk)` moves them in chunks of up to `chunk` slots. Both run a producer and a consumer
+/// thread and return the wall time and the sum received.
+#[macro_export]
+macro_rules! spsc_workloads {
+    ($module:ident, $m:path) => {
+        /// SPSC workloads for one contender.
+        pub mod $module {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            use std::sync::Mutex;
+            use std::time::Duration;
+
+            use $m as ring;
+
+            /// One-at-a-time transfer.
+            pub fn single(items: u64, capacity: usize) -> (Duration, u64) {
+                let (tx, rx) = ring::RingBuffer::<u64>::new(capacity);
+                let ends = (Mutex::new(Some(tx)), Mutex::new(Some(rx)));
+                let sum = AtomicU64::new(0);
+                let elapsed = $crate::timed_threads(2, |i| {
+                    if i == 0 {
+                        let mut tx = ends.0.lock().unwrap().take().unwrap();
+                        for v in 0..items {
+                            let mut v = v;
+                            while let Err(ring::PushError::Full(back)) = tx.push(v) {
+                                v = back;
+                                std::hint::spin_loop();
+                            }
+                        }
+                    } else {
+                        let mut rx = ends.1.lock().unwrap().take().unwrap();
+                        let (mut local, mut got) = (0u64, 0u64);
+                        while got < items {
+                            match rx.pop() {
+                                Ok(v) => {
+                                    local += v;
+                                    got += 1;
+                                }
+                                Err(_) => std::hint::spin_loop(),
+                            }
+                        }
+                        sum.store(local, Ordering::Relaxed);
+                    }
+                });
+                (elapsed, sum.load(Ordering::Relaxed))
+            }
+
+            /// Transfer in chunks of up to `chunk` slots.
+            pub fn chunked(items: u64, capacity: usize, chunk: usize) -> (Duration, u64) {
+                let (tx, rx) = ring::RingBuffer::<u64>::new(capacity);
+                let ends = (Mutex::new(Some(tx)), Mutex::new(Some(rx)));
+                let sum = AtomicU64::new(0);
+                let elapsed = $crate::timed_threads(2, |i| {
+                    if i == 0 {
+                        let mut tx = ends.0.lock().unwrap().take().unwrap();
+                        let mut next = 0u64;
+                        while next < items {
+                            let n = tx.slots().min(chunk).min((items - next) as usize);
+                            if n == 0 {
+                                std::hint::spin_loop();
+                                continue;
+                            }
+                            let c = tx.write_chunk_uninit(n).unwrap();
+                            next += c.fill_from_iter(next..) as u64;
+                        }
+                    } else {
+                        let mut rx = ends.1.lock().unwrap().take().unwrap();
+                        let (mut local, mut got) = (0u64, 0u64);
+                        while got < items {
+                            let n = rx.slots().min(chunk);
+                            if n == 0 {
+                                std::hint::spin_loop();
+                                continue;
+                            }
+                            let c = rx.read_chunk(n).unwrap();
+                            let (a, b) = c.as_slices();
+                            local += a.iter().chain(b).sum::<u64>();
+                            got += n as u64;
+                            c.commit_all();
+                        }
+                        sum.store(local, Ordering::Relaxed);
+                    }
+                });
+                (elapsed, sum.load(Ordering::Relaxed))
+            }
+        }
+    };
+}
+
+spsc_workloads!(spsc_routines, routines::lockfree::spsc);
+spsc_workloads!(spsc_rtrb, rtrb);
