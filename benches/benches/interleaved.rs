@@ -76,6 +76,28 @@ fn main() {
         run(&label, &c);
     }
     run(
+        "spsc_single",
+        &[
+            ("routines", || {
+                routines_benches::spsc_routines::single(200_000, 256).0
+            }),
+            ("rtrb", || {
+                routines_benches::spsc_rtrb::single(200_000, 256).0
+            }),
+        ],
+    );
+    run(
+        "spsc_chunked",
+        &[
+            ("routines", || {
+                routines_benches::spsc_routines::chunked(200_000, 256, 64).0
+            }),
+            ("rtrb", || {
+                routines_benches::spsc_rtrb::chunked(200_000, 256, 64).0
+            }),
+        ],
+    );
+    run(
         "rwlock_read_heavy_4",
         &[
             ("routines", || {

@@ -310,13 +310,16 @@ impl<T> WriteChunkUninit<'_, T> {
         let mut iter = iter.into_iter();
         let mut written = 0;
         let (first, second) = self.as_mut_slices();
-        for slot in first.iter_mut().chain(second) {
-            match iter.next() {
-                Some(value) => {
-                    slot.write(value);
-                    written += 1;
+        // One loop per run (not a chained iterator) so each compiles to a tight loop.
+        'fill: for run in [first, second] {
+            for slot in run {
+                match iter.next() {
+                    Some(value) => {
+                        slot.write(value);
+                        written += 1;
+                    }
+                    None => break 'fill,
                 }
-                None => break,
             }
         }
         // A panicking iterator leaves `written` slots initialised but unpublished: they leak,
@@ -561,6 +564,10 @@ impl<'a, T> ReadChunk<'a, T> {
     /// ```
     pub fn commit(self, n: usize) {
         assert!(n <= self.len(), "commit: more items than the chunk has");
+        if !::core::mem::needs_drop::<T>() {
+            self.consumer.release(n);
+            return;
+        }
         /// Releases the items dropped so far, also when a destructor unwinds.
         struct Release<'c, 'a, T> {
             chunk: &'c ReadChunk<'a, T>,
