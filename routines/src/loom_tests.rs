@@ -456,6 +456,29 @@ mod lockfree {
     }
 
     #[test]
+    fn seg_queue_producers_race_to_install_the_first_block() {
+        model(|| {
+            let q = Arc::new(SegQueue::new());
+            let producers: Vec<_> = (0..2)
+                .map(|p| {
+                    let q = Arc::clone(&q);
+                    thread::spawn(move || q.push(p))
+                })
+                .collect();
+            let first = q.pop();
+            for p in producers {
+                p.join().unwrap();
+            }
+            let mut all: Vec<_> = first
+                .into_iter()
+                .chain(::core::iter::from_fn(|| q.pop()))
+                .collect();
+            all.sort_unstable();
+            assert_eq!(all, [0, 1]);
+        });
+    }
+
+    #[test]
     fn seg_queue_two_consumers_share_a_block() {
         model(|| {
             let q = Arc::new(SegQueue::new());
