@@ -551,3 +551,62 @@ mod spsc {
         });
     }
 }
+
+mod treiber {
+    use super::model;
+    use crate::lockfree::TreiberStack;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+
+    #[test]
+    fn treiber_concurrent_push_pop_conserves_values() {
+        model(|| {
+            let stack = Arc::new(TreiberStack::new());
+            stack.push(0);
+            let other = {
+                let stack = Arc::clone(&stack);
+                thread::spawn(move || {
+                    stack.push(1);
+                    stack.pop()
+                })
+            };
+            let mine = stack.pop();
+            let theirs = other.join().unwrap();
+            let mut all: Vec<_> = [mine, theirs, stack.pop(), stack.pop()]
+                .into_iter()
+                .flatten()
+                .collect();
+            all.sort_unstable();
+            assert_eq!(all, [0, 1]);
+            assert!(stack.is_empty());
+        });
+    }
+
+    #[test]
+    fn treiber_node_reuse_is_aba_safe() {
+        model(|| {
+            let stack = Arc::new(TreiberStack::new());
+            stack.push(0);
+            stack.push(1);
+            let other = {
+                let stack = Arc::clone(&stack);
+                thread::spawn(move || {
+                    // Pop and push back: the top node is recycled under the other thread.
+                    let a = stack.pop();
+                    let b = stack.pop();
+                    for v in [a, b].into_iter().flatten() {
+                        stack.push(v);
+                    }
+                })
+            };
+            let mine = stack.pop();
+            other.join().unwrap();
+            let mut all: Vec<_> = mine
+                .into_iter()
+                .chain(::core::iter::from_fn(|| stack.pop()))
+                .collect();
+            all.sort_unstable();
+            assert_eq!(all, [0, 1]);
+        });
+    }
+}

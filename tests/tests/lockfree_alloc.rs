@@ -89,3 +89,23 @@ fn spsc_push_pop_and_chunks_allocate_nothing() {
     });
     assert_eq!(n, 0);
 }
+
+// spec: LF-42
+#[test]
+fn treiber_steady_state_allocates_nothing() {
+    let s = routines::lockfree::TreiberStack::new();
+    for i in 0..100u64 {
+        s.push(i); // grow the arena first
+    }
+    while s.pop().is_some() {}
+    let rounds = stress(10_000) as u64;
+    let n = allocations_in(|| {
+        for i in 0..rounds {
+            s.push(i);
+            s.push(i);
+            assert!(s.pop().is_some());
+            assert!(s.pop().is_some());
+        }
+    });
+    assert_eq!(n, 0);
+}

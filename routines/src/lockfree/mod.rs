@@ -8,6 +8,8 @@
 //!   threads that reach that slot next (they spin, then yield).
 //! * [`SegQueue`]: unbounded MPMC queue of linked blocks. Same progress caveat as
 //!   [`MpmcQueue`], plus an allocation when a block fills.
+//! * [`TreiberStack`]: lock-free LIFO over a node arena with tagged indices (no
+//!   use-after-free, no ABA).
 //! * [`spsc`]: wait-free single-producer single-consumer ring with cached indices, with
 //!   `rtrb`'s API (`spsc::RingBuffer`, also named `spsc::SpscQueue`).
 //!
@@ -17,8 +19,10 @@
 mod mpmc;
 mod seg_queue;
 pub mod spsc;
+mod treiber;
 
 pub use self::mpmc::{
     BorrowedSlots, HeapSlots, InlineSlots, IntoIter, MpmcQueue, Slot, Storage, ZeroCapacity,
 };
 pub use self::seg_queue::{IntoIter as SegIntoIter, SegQueue};
+pub use self::treiber::TreiberStack;
