@@ -91,12 +91,45 @@ fn spsc(c: &mut Criterion) {
     }
 }
 
+fn stack(c: &mut Criterion) {
+    use routines_benches::{stack_pairs, BenchStack};
+    const PAIRS: u64 = 50_000;
+    fn cell<S: BenchStack>(
+        g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        threads: usize,
+    ) {
+        assert_eq!(
+            stack_pairs::<S>(threads, 1_000).1,
+            0,
+            "{} loses values",
+            S::NAME
+        );
+        g.bench_function(
+            BenchmarkId::new(S::NAME, format!("{threads} threads")),
+            |b| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| stack_pairs::<S>(threads, PAIRS).0)
+                        .sum::<Duration>()
+                })
+            },
+        );
+    }
+    for threads in [1, 4] {
+        let mut g = c.benchmark_group(format!("stack_push_pop_{threads}"));
+        g.throughput(Throughput::Elements(threads as u64 * PAIRS));
+        cell::<routines::lockfree::TreiberStack<u64>>(&mut g, threads);
+        cell::<std::sync::Mutex<Vec<u64>>>(&mut g, threads);
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    targets = bounded, unbounded, spsc
+    targets = bounded, unbounded, spsc, stack
 }
 criterion_main!(benches);

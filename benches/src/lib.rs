@@ -340,3 +340,58 @@ macro_rules! spsc_workloads {
 
 spsc_workloads!(spsc_routines, routines::lockfree::spsc);
 spsc_workloads!(spsc_rtrb, rtrb);
+
+/// A LIFO stack of `u64`, as each contender spells it.
+pub trait BenchStack: Sync + Send {
+    /// Contender name in reports.
+    const NAME: &'static str;
+    /// An empty stack.
+    fn new() -> Self;
+    /// Pushes.
+    fn push(&self, value: u64);
+    /// Pops; `None` if empty.
+    fn pop(&self) -> Option<u64>;
+}
+
+impl BenchStack for routines::lockfree::TreiberStack<u64> {
+    const NAME: &'static str = "routines";
+    fn new() -> Self {
+        routines::lockfree::TreiberStack::new()
+    }
+    fn push(&self, value: u64) {
+        routines::lockfree::TreiberStack::push(self, value);
+    }
+    fn pop(&self) -> Option<u64> {
+        routines::lockfree::TreiberStack::pop(self)
+    }
+}
+
+impl BenchStack for std::sync::Mutex<Vec<u64>> {
+    const NAME: &'static str = "mutex_vec";
+    fn new() -> Self {
+        std::sync::Mutex::new(Vec::new())
+    }
+    fn push(&self, value: u64) {
+        self.lock().unwrap().push(value);
+    }
+    fn pop(&self) -> Option<u64> {
+        self.lock().unwrap().pop()
+    }
+}
+
+/// `threads` threads each do `pairs` push-then-pop pairs on one stack; returns the wall time
+/// and the number of values left (which must be 0).
+pub fn stack_pairs<S: BenchStack>(threads: usize, pairs: u64) -> (Duration, u64) {
+    let stack = S::new();
+    let elapsed = timed_threads(threads, |_| {
+        for v in 0..pairs {
+            stack.push(v);
+            std::hint::black_box(stack.pop());
+        }
+    });
+    let mut left = 0;
+    while stack.pop().is_some() {
+        left += 1;
+    }
+    (elapsed, left)
+}
