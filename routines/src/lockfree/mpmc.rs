@@ -255,8 +255,7 @@ impl<T, const N: usize> MpmcQueue<T, InlineSlots<T, N>> {
                 slots[i] = MaybeUninit::new(Slot::at(i));
                 i += 1;
             }
-            // SAFETY: every element was initialised by the loop above, and
-            // `[MaybeUninit<Slot<T>>; N]` has the layout of `[Slot<T>; N]`.
+            // SAFETY: every element was initialised by the loop above, and `[MaybeUninit<Slot<T>>; N]` has the layout of `[Slot<T>; N]`.
             let slots = unsafe { transmute_init(slots) };
             Self::from_storage(InlineSlots(slots), N)
         }
@@ -269,8 +268,7 @@ const unsafe fn transmute_init<T, const N: usize>(
     array: [MaybeUninit<Slot<T>>; N],
 ) -> [Slot<T>; N] {
     let array = ::core::mem::ManuallyDrop::new(array);
-    // SAFETY: same layout (MaybeUninit<X> is repr(transparent) over X), all initialised
-    // (caller), and `ManuallyDrop` keeps the source from being used again.
+    // SAFETY: same layout (MaybeUninit<X> is repr(transparent) over X), all initialised (caller), and `ManuallyDrop` keeps the source from being used again.
     unsafe { ::core::ptr::read((&raw const array).cast::<[Slot<T>; N]>()) }
 }
 
@@ -360,8 +358,7 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: our CAS claimed position `tail`, whose slot is empty
-                        // (stamp == tail): nobody else touches the value until we publish.
+                        // SAFETY: our CAS claimed position `tail`, whose slot is empty (stamp == tail): nobody else touches the value until we publish.
                         slot.value.with_mut(|p| unsafe { (*p).write(value) });
                         // Release: pairs with the Acquire stamp load in `pop`; publishes the
                         // value.
@@ -447,8 +444,8 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                 .compare_exchange(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
             {
-                // SAFETY: we claimed position `head` (its slot is full: stamp == head + 1,
                 // Acquire-loaded in `force_push`), so its value is initialised and ours.
+                // SAFETY: we claimed position `head` (its slot is full: stamp == head + 1,
                 evicted = Some(slot.value.with(|p| unsafe { (*p).assume_init_read() }));
             } else {
                 // A consumer claimed it: wait until it has read the value out.
@@ -459,8 +456,7 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                 }
             }
         }
-        // SAFETY: we own position `tail` and its slot's old value is gone (read by us or by
-        // the consumer that claimed it).
+        // SAFETY: we own position `tail` and its slot's old value is gone (read by us or by the consumer that claimed it).
         slot.value.with_mut(|p| unsafe { (*p).write(value) });
         // Release: publishes the value (pairs with the Acquire stamp load in `pop`).
         slot.stamp.store(tail + 1, Ordering::Release);
@@ -519,8 +515,7 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: our CAS claimed position `head`, whose slot is full
-                        // (stamp == head + 1): the value is initialised and now ours.
+                        // SAFETY: our CAS claimed position `head`, whose slot is full (stamp == head + 1): the value is initialised and now ours.
                         let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
                         // Release: pairs with the Acquire stamp load of the producer of the
                         // next lap; our read happens before its write.

@@ -68,8 +68,7 @@ impl<T> Block<T> {
     fn alloc() -> *mut Self {
         let mut block = Box::<Self>::new_uninit();
         let p = block.as_mut_ptr();
-        // SAFETY: `p` points to the allocation for a `Block<T>`; each field is written once
-        // through raw pointers before `assume_init`.
+        // SAFETY: `p` points to the allocation for a `Block<T>`; each field is written once through raw pointers before `assume_init`.
         unsafe {
             (&raw mut (*p).next).write(AtomicPtr::new(ptr::null_mut()));
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
@@ -106,8 +105,7 @@ impl<T> Block<T> {
     unsafe fn destroy(this: *mut Self, start: usize) {
         // The last slot is not checked: its reader is the one that starts the sweep.
         for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is live: slot `i` has not signalled its read with `DESTROY`
-            // seen, so nobody has freed it.
+            // SAFETY: the block is live: slot `i` has not signalled its read with `DESTROY` seen, so nobody has freed it.
             let slot = unsafe { &(*this).slots[i] };
             // AcqRel: Acquire pairs with the reader's Release `fetch_or(READ)` (its read of
             // the value happens before we free); Release hands the sweep to that reader.
@@ -263,12 +261,11 @@ impl<T> SegQueue<T> {
                         self.tail
                             .index
                             .store(new_tail + (1 << SHIFT), Ordering::Release);
-                        // SAFETY: `block` is live: our claimed slot in it is unread.
                         // Release: pairs with the Acquire in `wait_next`.
+                        // SAFETY: `block` is live: our claimed slot in it is unread.
                         unsafe { (*block).next.store(next, Ordering::Release) };
                     }
-                    // SAFETY: our CAS claimed position `tail` inside `block` (which is live
-                    // until that slot is read, which needs our WRITE first).
+                    // SAFETY: our CAS claimed position `tail` inside `block` (which is live until that slot is read, which needs our WRITE first).
                     let slot = unsafe { &(*block).slots[offset] };
                     // SAFETY: the claimed slot is ours to write; nobody reads it before WRITE.
                     slot.value.with_mut(|p| unsafe { (*p).write(value) });
@@ -354,8 +351,7 @@ impl<T> SegQueue<T> {
                     // SAFETY: our CAS claimed position `head` inside the live `block`.
                     let slot = unsafe { &(*block).slots[offset] };
                     slot.wait_write();
-                    // SAFETY: WRITE was observed (Acquire): the value is initialised, and our
-                    // claim makes us its only reader.
+                    // SAFETY: WRITE was observed (Acquire): the value is initialised, and our claim makes us its only reader.
                     let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
                     if offset + 1 == BLOCK_CAP {
                         // SAFETY: our slot, the last one, is read; start the sweep.
@@ -456,16 +452,14 @@ impl<T> Drop for SegQueue<T> {
         while head != tail {
             let offset = head % LAP;
             if offset < BLOCK_CAP {
-                // SAFETY: positions between head and tail were written and never read, in
-                // the live block `block`.
+                // SAFETY: positions between head and tail were written and never read, in the live block `block`.
                 unsafe {
                     (*block).slots[offset]
                         .value
                         .with_mut(|p| (*p).assume_init_drop())
                 };
             } else {
-                // SAFETY: every slot of `block` has been read or dropped; the next block is
-                // linked (the sentinel was passed by a push).
+                // SAFETY: every slot of `block` has been read or dropped; the next block is linked (the sentinel was passed by a push).
                 let next = unsafe { (*block).next.load(Ordering::Relaxed) };
                 // SAFETY: nothing refers to `block` any more.
                 drop(unsafe { Box::from_raw(block) });

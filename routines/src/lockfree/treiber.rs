@@ -115,9 +115,7 @@ impl<T> TreiberStack<T> {
         // initialised.
         let segment = self.segments[k].load(Ordering::Acquire);
         debug_assert!(!segment.is_null());
-        // SAFETY: a node reference only exists after its segment was installed (`fresh`
-        // installs it before handing the index out), segments are never freed while the
-        // stack lives, and `offset` is inside segment `k`.
+        // SAFETY: a node reference only exists after its segment was installed (`fresh` installs it before handing the index out), segments are never freed while the stack lives, and `offset` is inside segment `k`.
         unsafe { &*segment.add(offset) }
     }
 
@@ -229,10 +227,9 @@ impl<T> TreiberStack<T> {
     /// ```
     pub fn push(&self, value: T) {
         let node = self.take_node();
+        let cell = &self.node(node).value;
         // SAFETY: the node is ours (fresh or popped from the free list) until published.
-        self.node(node)
-            .value
-            .with_mut(|p| unsafe { (*p).write(value) });
+        cell.with_mut(|p| unsafe { (*p).write(value) });
         Self::push_list(&self.head, node, |n| self.node(n));
     }
 
@@ -245,12 +242,9 @@ impl<T> TreiberStack<T> {
     /// ```
     pub fn pop(&self) -> Option<T> {
         let node = Self::pop_list(&self.head, |n| self.node(n))?;
-        // SAFETY: winning the pop CAS made the node ours; its value was initialised by the
-        // push that published it (Acquire/Release on the head).
-        let value = self
-            .node(node)
-            .value
-            .with(|p| unsafe { (*p).assume_init_read() });
+        let cell = &self.node(node).value;
+        // SAFETY: winning the pop CAS made the node ours; its value was initialised by the push that published it (Acquire/Release on the head).
+        let value = cell.with(|p| unsafe { (*p).assume_init_read() });
         Self::push_list(&self.free, node, |n| self.node(n));
         Some(value)
     }
@@ -280,8 +274,7 @@ impl<T> Drop for TreiberStack<T> {
         for (k, segment) in self.segments.iter().enumerate() {
             let p = segment.load(Ordering::Relaxed);
             if !p.is_null() {
-                // SAFETY: installed by `install` with exactly `BASE << k` nodes; all values
-                // were popped above, and no other thread can reach the stack (`&mut self`).
+                // SAFETY: installed by `install` with exactly `BASE << k` nodes; all values were popped above, and no other thread can reach the stack (`&mut self`).
                 drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(p, BASE << k)) });
             }
         }

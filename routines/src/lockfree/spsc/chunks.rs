@@ -266,8 +266,7 @@ impl<T> WriteChunkUninit<'_, T> {
     /// assert_eq!(chunk.as_mut_slices().0.len(), 3);
     /// ```
     pub fn as_mut_slices(&mut self) -> (&mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) {
-        // SAFETY: both runs are free slots of the buffer, disjoint, owned by the producer
-        // which we borrow mutably.
+        // SAFETY: both runs are free slots of the buffer, disjoint, owned by the producer which we borrow mutably.
         unsafe {
             (
                 ::core::slice::from_raw_parts_mut(self.first, self.first_len),
@@ -382,8 +381,7 @@ impl<'a, T> WriteChunk<'a, T> {
     /// ```
     pub fn as_mut_slices(&mut self) -> (&mut [T], &mut [T]) {
         let (first, second) = self.inner().as_mut_slices();
-        // SAFETY: every slot of a `WriteChunk` holds a value (from `T::default()` or the
-        // caller's assignments); `MaybeUninit<T>` has `T`'s layout.
+        // SAFETY: every slot of a `WriteChunk` holds a value (from `T::default()` or the caller's assignments); `MaybeUninit<T>` has `T`'s layout.
         unsafe {
             (
                 &mut *(::core::ptr::from_mut(first) as *mut [T]),
@@ -584,8 +582,7 @@ impl<'a, T> ReadChunk<'a, T> {
         };
         for i in 0..n {
             guard.done = i + 1;
-            // SAFETY: item `i` is initialised, ours, and dropped once: its slot is released
-            // by the guard right after.
+            // SAFETY: item `i` is initialised, ours, and dropped once: its slot is released by the guard right after.
             unsafe { ::core::ptr::drop_in_place(self.item(i)) };
         }
     }
@@ -689,8 +686,7 @@ impl<T> Iterator for ReadChunkIntoIter<'_, T> {
         if self.iterated == self.chunk.len() {
             return None;
         }
-        // SAFETY: item `iterated` is initialised and ours; it is read once and its slot
-        // released right away, so it is never read or dropped again.
+        // SAFETY: item `iterated` is initialised and ours; it is read once and its slot released right away, so it is never read or dropped again.
         let value = unsafe { self.chunk.item(self.iterated).read() };
         self.iterated += 1;
         self.chunk.consumer.release(1);

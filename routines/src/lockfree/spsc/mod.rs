@@ -368,8 +368,7 @@ impl<T> Consumer<T> {
         if self.available(1) < 1 {
             return Err(PeekError::Empty);
         }
-        // SAFETY: published item owned by the consumer until it releases the slot, which
-        // needs `&mut self` (so the returned borrow has ended).
+        // SAFETY: published item owned by the consumer until it releases the slot, which needs `&mut self` (so the returned borrow has ended).
         Ok(unsafe { (*self.queue.slot(self.head.get())).assume_init_ref() })
     }
 
