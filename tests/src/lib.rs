@@ -134,3 +134,72 @@ pub fn allocations_in(f: impl FnOnce()) -> usize {
     f();
     ALLOCATIONS.with(std::cell::Cell::get) - before
 }
+
+/// Moves `producers * per` drop-counted items from `producers` threads to `consumers` threads
+/// through one queue, given as its `push` (handing the item back when full) and `pop`, and
+/// asserts the MPMC contract: every item arrives exactly once, each consumer sees each
+/// producer's items in push order, and every item is dropped exactly once.
+pub fn assert_mpmc_delivery(
+    producers: usize,
+    consumers: usize,
+    per: usize,
+    push: impl Fn(DropCounter) -> Result<(), DropCounter> + Sync,
+    pop: impl Fn() -> Option<DropCounter> + Sync,
+) {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let received = AtomicUsize::new(0);
+    let total = producers * per;
+    let per_consumer: Vec<Vec<usize>> = std::thread::scope(|s| {
+        for p in 0..producers {
+            let (push, drops) = (&push, &drops);
+            s.spawn(move || {
+                for i in 0..per {
+                    let mut item = DropCounter::new(p * per + i, drops);
+                    while let Err(back) = push(item) {
+                        item = back;
+                        std::thread::yield_now();
+                    }
+                }
+            });
+        }
+        let consumers: Vec<_> = (0..consumers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut seen = Vec::new();
+                    while received.load(Ordering::Relaxed) < total {
+                        match pop() {
+                            Some(item) => {
+                                received.fetch_add(1, Ordering::Relaxed);
+                                seen.push(item.value);
+                            }
+                            None => std::thread::yield_now(),
+                        }
+                    }
+                    seen
+                })
+            })
+            .collect();
+        consumers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for seen in &per_consumer {
+        let mut last = vec![None; producers];
+        for &v in seen {
+            let p = v / per;
+            assert!(last[p].is_none_or(|l| l < v), "producer {p} reordered");
+            last[p] = Some(v);
+        }
+    }
+    let mut all: Vec<usize> = per_consumer.into_iter().flatten().collect();
+    all.sort_unstable();
+    assert_eq!(all.len(), total, "lost or duplicated items");
+    assert!(
+        all.iter().enumerate().all(|(i, &v)| i == v),
+        "lost or duplicated items"
+    );
+    assert!(pop().is_none(), "items left behind");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        total,
+        "every item dropped exactly once"
+    );
+}

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use routines::lockfree::{InlineSlots, MpmcQueue, Slot, ZeroCapacity};
-use routines_tests::{panic_message, stress, watchdog, DropCounter};
+use routines_tests::{assert_mpmc_delivery, panic_message, stress, watchdog, DropCounter};
 
 // spec: LF-1
 #[test]
@@ -120,81 +120,22 @@ fn inline_static_and_borrowed_storage_behave_alike() {
     assert_eq!(again.pop(), Some(7));
 }
 
-fn stress_mpmc(q: Arc<MpmcQueue<DropCounter>>, producers: usize, consumers: usize, per: usize) {
-    let drops = Arc::new(AtomicUsize::new(0));
-    let received = Arc::new(AtomicUsize::new(0));
-    let total = producers * per;
-    let mut handles = Vec::new();
-    for p in 0..producers {
-        let (q, drops) = (Arc::clone(&q), Arc::clone(&drops));
-        handles.push(std::thread::spawn(move || {
-            for i in 0..per {
-                let mut item = DropCounter::new(p * per + i, &drops);
-                while let Err(back) = q.push(item) {
-                    item = back;
-                    std::thread::yield_now();
-                }
-            }
-            Vec::new()
-        }));
-    }
-    for _ in 0..consumers {
-        let (q, received) = (Arc::clone(&q), Arc::clone(&received));
-        handles.push(std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            while received.load(Ordering::Relaxed) < total {
-                match q.pop() {
-                    Some(item) => {
-                        received.fetch_add(1, Ordering::Relaxed);
-                        seen.push(item.value);
-                    }
-                    None => std::thread::yield_now(),
-                }
-            }
-            seen
-        }));
-    }
-    let mut per_consumer: Vec<Vec<usize>> =
-        handles.into_iter().map(|h| h.join().unwrap()).collect();
-    // Per-producer FIFO within each consumer's sequence.
-    for seen in &per_consumer {
-        let mut last = vec![None; producers];
-        for &v in seen {
-            let p = v / per;
-            assert!(last[p].is_none_or(|l| l < v), "producer {p} reordered");
-            last[p] = Some(v);
-        }
-    }
-    let mut all: Vec<usize> = per_consumer.iter_mut().flat_map(std::mem::take).collect();
-    all.sort_unstable();
-    assert_eq!(all.len(), total, "lost or duplicated items");
-    assert!(
-        all.iter().enumerate().all(|(i, &v)| i == v),
-        "lost or duplicated items"
-    );
-    assert_eq!(
-        drops.load(Ordering::SeqCst),
-        total,
-        "every item dropped exactly once"
-    );
+fn stress_mpmc(q: MpmcQueue<DropCounter>, producers: usize, consumers: usize, per: usize) {
+    assert_mpmc_delivery(producers, consumers, per, |item| q.push(item), || q.pop());
 }
 
 // spec: LF-20
 #[test]
 fn four_producers_four_consumers_nothing_lost_or_duplicated() {
     let per = stress(100_000);
-    watchdog(300, move || {
-        stress_mpmc(Arc::new(MpmcQueue::new(64)), 4, 4, per)
-    });
+    watchdog(300, move || stress_mpmc(MpmcQueue::new(64), 4, 4, per));
 }
 
 // spec: LF-20, LF-1
 #[test]
 fn stress_at_capacity_one() {
     let per = stress(20_000);
-    watchdog(300, move || {
-        stress_mpmc(Arc::new(MpmcQueue::new(1)), 2, 2, per)
-    });
+    watchdog(300, move || stress_mpmc(MpmcQueue::new(1), 2, 2, per));
 }
 
 // spec: LF-21

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use routines::lockfree::SegQueue;
-use routines_tests::{stress, watchdog, DropCounter};
+use routines_tests::{assert_mpmc_delivery, stress, watchdog, DropCounter};
 
 // spec: LF-10, LF-23
 #[test]
@@ -47,55 +47,18 @@ fn len_is_exact_at_every_block_boundary() {
 fn four_producers_four_consumers_nothing_lost_or_duplicated() {
     let per = stress(100_000);
     watchdog(300, move || {
-        let q = Arc::new(SegQueue::new());
-        let drops = Arc::new(AtomicUsize::new(0));
-        let received = Arc::new(AtomicUsize::new(0));
-        let total = 4 * per;
-        let mut handles = Vec::new();
-        for p in 0..4 {
-            let (q, drops) = (Arc::clone(&q), Arc::clone(&drops));
-            handles.push(std::thread::spawn(move || {
-                for i in 0..per {
-                    q.push(DropCounter::new(p * per + i, &drops));
-                }
-                Vec::new()
-            }));
-        }
-        for _ in 0..4 {
-            let (q, received) = (Arc::clone(&q), Arc::clone(&received));
-            handles.push(std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                while received.load(Ordering::Relaxed) < total {
-                    match q.pop() {
-                        Some(item) => {
-                            received.fetch_add(1, Ordering::Relaxed);
-                            seen.push(item.value);
-                        }
-                        None => std::thread::yield_now(),
-                    }
-                }
-                seen
-            }));
-        }
-        let per_consumer: Vec<Vec<usize>> =
-            handles.into_iter().map(|h| h.join().unwrap()).collect();
-        for seen in &per_consumer {
-            let mut last = [None; 4];
-            for &v in seen {
-                let p = v / per;
-                assert!(last[p].is_none_or(|l| l < v), "producer {p} reordered");
-                last[p] = Some(v);
-            }
-        }
-        let mut all: Vec<usize> = per_consumer.into_iter().flatten().collect();
-        all.sort_unstable();
-        assert_eq!(all.len(), total);
-        assert!(
-            all.iter().enumerate().all(|(i, &v)| i == v),
-            "lost or duplicated items"
+        let q = SegQueue::new();
+        assert_mpmc_delivery(
+            4,
+            4,
+            per,
+            |item| {
+                q.push(item);
+                Ok(())
+            },
+            || q.pop(),
         );
         assert!(q.is_empty());
-        assert_eq!(drops.load(Ordering::SeqCst), total);
     });
 }
 
