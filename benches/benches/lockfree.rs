@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use routines_benches::{queue_pairs, BenchQueue, ConcurrentBounded, ConcurrentUnbounded};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use routines_benches::{
+    queue_pairs, timed_cell, BenchQueue, ConcurrentBounded, ConcurrentUnbounded,
+};
 
 /// Items per producer in one sample.
 const ITEMS: u64 = 50_000;
@@ -24,17 +26,9 @@ fn cell<Q: BenchQueue>(
         "{} loses or duplicates items",
         Q::NAME
     );
-    g.bench_with_input(
-        BenchmarkId::new(Q::NAME, format!("{pairs}p{pairs}c")),
-        &pairs,
-        |b, &pairs| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| queue_pairs::<Q>(pairs, ITEMS, CAPACITY).0)
-                    .sum::<Duration>()
-            })
-        },
-    );
+    timed_cell(g, Q::NAME, &format!("{pairs}p{pairs}c"), || {
+        queue_pairs::<Q>(pairs, ITEMS, CAPACITY).0
+    });
 }
 
 fn bounded(c: &mut Criterion) {
@@ -83,9 +77,7 @@ fn spsc(c: &mut Criterion) {
                 n * (n - 1) / 2,
                 "{name} loses or reorders items"
             );
-            g.bench_function(BenchmarkId::new(name, "1p1c"), |b| {
-                b.iter_custom(|iters| (0..iters).map(|_| run(SPSC_ITEMS, 256).0).sum::<Duration>())
-            });
+            timed_cell(&mut g, name, "1p1c", || run(SPSC_ITEMS, 256).0);
         }
         g.finish();
     }
@@ -104,16 +96,9 @@ fn stack(c: &mut Criterion) {
             "{} loses values",
             S::NAME
         );
-        g.bench_function(
-            BenchmarkId::new(S::NAME, format!("{threads} threads")),
-            |b| {
-                b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| stack_pairs::<S>(threads, PAIRS).0)
-                        .sum::<Duration>()
-                })
-            },
-        );
+        timed_cell(g, S::NAME, &format!("{threads} threads"), || {
+            stack_pairs::<S>(threads, PAIRS).0
+        });
     }
     for threads in [1, 4] {
         let mut g = c.benchmark_group(format!("stack_push_pop_{threads}"));

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use routines_benches::{mutex_contended, rwlock_read_heavy, BenchMutex, BenchRwLock};
+use routines_benches::{mutex_contended, rwlock_read_heavy, timed_cell, BenchMutex, BenchRwLock};
 
 type Routines = routines::sync::Mutex<u64>;
 type Std = std::sync::Mutex<u64>;
@@ -45,17 +45,9 @@ fn contended<L: BenchMutex>(
         "{} miscounts",
         L::NAME
     );
-    c.bench_with_input(
-        BenchmarkId::new(L::NAME, format!("{threads} threads")),
-        &threads,
-        |b, &threads| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| mutex_contended::<L>(threads, OPS).0)
-                    .sum::<Duration>()
-            })
-        },
-    );
+    timed_cell(c, L::NAME, &format!("{threads} threads"), || {
+        mutex_contended::<L>(threads, OPS).0
+    });
 }
 
 fn read_heavy<L: BenchRwLock>(
@@ -68,17 +60,9 @@ fn read_heavy<L: BenchRwLock>(
         "{} miscounts",
         L::NAME
     );
-    c.bench_with_input(
-        BenchmarkId::new(L::NAME, format!("{threads} threads")),
-        &threads,
-        |b, &threads| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| rwlock_read_heavy::<L>(threads, OPS, WRITE_EVERY).0)
-                    .sum::<Duration>()
-            })
-        },
-    );
+    timed_cell(c, L::NAME, &format!("{threads} threads"), || {
+        rwlock_read_heavy::<L>(threads, OPS, WRITE_EVERY).0
+    });
 }
 
 fn mutex(c: &mut Criterion) {

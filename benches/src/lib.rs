@@ -4,6 +4,19 @@
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+/// Registers criterion cell `name/case` in `group`, timed by `sample`: one call runs the
+/// workload once and returns the time it measured itself (so thread start-up stays out).
+pub fn timed_cell(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    case: &str,
+    sample: impl Fn() -> Duration,
+) {
+    group.bench_function(criterion::BenchmarkId::new(name, case), |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| sample()).sum::<Duration>())
+    });
+}
+
 /// A mutual-exclusion lock around a `u64`, as each contender spells it.
 pub trait BenchMutex: Sync + Send {
     /// Contender name in reports.
