@@ -341,7 +341,8 @@ fn semaphore_timed_acquirer_does_not_swallow_a_permit() {
 
 mod lockfree {
     use super::model;
-    use crate::lockfree::{MpmcQueue, SegQueue};
+    use crate::lockfree::{MpmcQueue, MpscQueue, SegQueue};
+    use crate::loom::sync::atomic::{AtomicBool, Ordering};
     use crate::loom::sync::Arc;
     use crate::loom::thread;
 
@@ -495,6 +496,72 @@ mod lockfree {
             all.sort_unstable();
             assert_eq!(all, [0, 1, 2]);
             assert!(q.is_empty());
+        });
+    }
+    #[test]
+    fn mpsc_block_switch_and_reclamation_under_two_producers() {
+        // Loom blocks hold 2 slots: the push that takes slot 1 links the second block, and the
+        // consumer frees the first block after reading slot 1, racing the other producer.
+        model(|| {
+            let q = Arc::new(MpscQueue::new());
+            let producers: Vec<_> = [0, 1]
+                .into_iter()
+                .map(|v| {
+                    let q = Arc::clone(&q);
+                    thread::spawn(move || q.push(v))
+                })
+                .collect();
+            let mut got = Vec::new();
+            for _ in 0..2 {
+                // SAFETY: the main thread is the only consumer.
+                got.extend(unsafe { q.pop_unchecked() });
+            }
+            for p in producers {
+                p.join().unwrap();
+            }
+            q.push(2); // into the second block, after the first was freed (or not)
+                       // SAFETY: as above.
+            got.extend(::core::iter::from_fn(|| unsafe { q.pop_unchecked() }));
+            assert_eq!(got.pop(), Some(2));
+            got.sort_unstable();
+            assert_eq!(got, [0, 1]);
+        });
+    }
+
+    #[test]
+    fn mpsc_completed_push_is_visible_behind_an_unfinished_one() {
+        model(|| {
+            let q = Arc::new(MpscQueue::new());
+            let done = Arc::new(AtomicBool::new(false));
+            let slow = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.push(1))
+            };
+            let fast = {
+                let (q, done) = (Arc::clone(&q), Arc::clone(&done));
+                thread::spawn(move || {
+                    q.push(2);
+                    done.store(true, Ordering::Release);
+                })
+            };
+            // Acquire: pairs with the Release store after the fast push.
+            let first = if done.load(Ordering::Acquire) {
+                // SAFETY: the main thread is the only consumer.
+                let v = unsafe { q.pop_unchecked() };
+                assert!(v.is_some(), "a completed push was not visible");
+                v
+            } else {
+                None
+            };
+            slow.join().unwrap();
+            fast.join().unwrap();
+            // SAFETY: as above.
+            let mut all: Vec<_> = first
+                .into_iter()
+                .chain(::core::iter::from_fn(|| unsafe { q.pop_unchecked() }))
+                .collect();
+            all.sort_unstable();
+            assert_eq!(all, [1, 2]);
         });
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use routines::lockfree::{InlineSlots, MpmcQueue, SegQueue};
+use routines::lockfree::{InlineSlots, MpmcQueue, MpscQueue, SegQueue};
 use routines_tests::{allocations_in, stress, watchdog, CountingAllocator};
 
 #[global_allocator]
@@ -66,6 +66,24 @@ fn seg_queue_allocates_one_block_per_31_pushes_and_pop_never() {
         }
     });
     // 10 full blocks: the first block, plus one spare linked each time a block fills.
+    assert!(
+        (10..=11).contains(&pushes),
+        "{pushes} allocations for 310 pushes"
+    );
+    let pops = allocations_in(|| while q.pop().is_some() {});
+    assert_eq!(pops, 0);
+}
+
+// spec: LF-50
+#[test]
+fn mpsc_allocates_one_block_per_31_pushes_and_pop_never() {
+    let mut q = MpscQueue::new();
+    assert_eq!(allocations_in(|| drop(MpscQueue::<u64>::new())), 0);
+    let pushes = allocations_in(|| {
+        for i in 0..31 * 10 {
+            q.push(i as u64);
+        }
+    });
     assert!(
         (10..=11).contains(&pushes),
         "{pushes} allocations for 310 pushes"

@@ -8,6 +8,8 @@
 //!   threads that reach that slot next (they spin, then yield).
 //! * [`SegQueue`]: unbounded MPMC queue of linked blocks. Same progress caveat as
 //!   [`MpmcQueue`], plus an allocation when a block fills.
+//! * [`MpscQueue`]: unbounded multi-producer single-consumer queue for mailboxes: the
+//!   segmented queue's producer side with a consumer that needs no read-modify-write.
 //! * [`TreiberStack`]: lock-free LIFO over a node arena with tagged indices (no
 //!   use-after-free, no ABA).
 //! * [`spsc`]: wait-free single-producer single-consumer ring with cached indices, with
@@ -17,12 +19,15 @@
 //! stress-tested with drop-counting payloads (see `spec/lockfree.md`).
 
 mod mpmc;
+mod mpsc;
 mod seg_queue;
+mod segment;
 pub mod spsc;
 mod treiber;
 
 pub use self::mpmc::{
     BorrowedSlots, HeapSlots, InlineSlots, IntoIter, MpmcQueue, Slot, Storage, ZeroCapacity,
 };
+pub use self::mpsc::{MpscConsumer, MpscIntoIter, MpscQueue};
 pub use self::seg_queue::{IntoIter as SegIntoIter, SegQueue};
 pub use self::treiber::TreiberStack;
