@@ -677,3 +677,136 @@ mod treiber {
         });
     }
 }
+
+mod deque {
+    use super::model;
+    use crate::lockfree::{Steal, Worker};
+    use crate::loom::thread;
+
+    /// Drains what the owner still holds into `got` and checks that every element was taken
+    /// exactly once.
+    fn assert_taken_once(mut got: Vec<i32>, w: &Worker<i32>, want: &[i32]) {
+        got.extend(::core::iter::from_fn(|| w.pop()));
+        got.sort_unstable();
+        assert_eq!(got, want, "each element taken exactly once");
+    }
+
+    fn steal_until_settled<T>(s: &crate::lockfree::Stealer<T>) -> Option<T> {
+        loop {
+            match s.steal() {
+                Steal::Success(v) => return Some(v),
+                Steal::Empty => return None,
+                Steal::Retry => thread::yield_now(),
+            }
+        }
+    }
+
+    #[test]
+    fn deque_last_element_owner_pop_races_a_thief() {
+        model(|| {
+            let w = Worker::new_lifo();
+            w.push(1);
+            let s = w.stealer();
+            let thief = thread::spawn(move || s.steal().success());
+            let mine = w.pop();
+            let theirs = thief.join().unwrap();
+            assert_taken_once(mine.into_iter().chain(theirs).collect(), &w, &[1]);
+        });
+    }
+
+    #[test]
+    fn deque_owner_pop_and_two_steals_never_take_the_same_element() {
+        // The Lê et al. fences: with two elements the owner pops without a CAS, so only the
+        // fence pair keeps a second steal off the element the owner takes.
+        model(|| {
+            let w = Worker::new_lifo();
+            w.push(0);
+            w.push(1);
+            let s = w.stealer();
+            let thief = thread::spawn(move || [s.steal().success(), s.steal().success()]);
+            let mine = w.pop();
+            let theirs = thief.join().unwrap();
+            let got = mine.into_iter().chain(theirs.into_iter().flatten());
+            assert_taken_once(got.collect(), &w, &[0, 1]);
+        });
+    }
+
+    #[test]
+    fn deque_growth_races_a_thief() {
+        // Loom buffers start with 2 slots: the third push grows (and bumps the generation)
+        // while the thief may be between its claim and its read.
+        model(|| {
+            let w = Worker::new_lifo();
+            w.push(0);
+            w.push(1);
+            let s = w.stealer();
+            let thief = thread::spawn(move || s.steal().success());
+            w.push(2);
+            let theirs = thief.join().unwrap();
+            assert_taken_once(theirs.into_iter().collect(), &w, &[0, 1, 2]);
+        });
+    }
+
+    #[test]
+    fn deque_slot_reuse_waits_for_an_in_flight_thief() {
+        // The thief claims element 0; the owner then wraps around the 2-slot ring onto
+        // element 0's slot: it must not write there before the thief has read it (loom's
+        // cell tracking reports the race if it does).
+        model(|| {
+            let w = Worker::new_fifo();
+            w.push(0);
+            let s = w.stealer();
+            let thief = thread::spawn(move || steal_until_settled(&s));
+            w.push(1);
+            let first = w.pop();
+            w.push(2);
+            let theirs = thief.join().unwrap();
+            assert_taken_once(first.into_iter().chain(theirs).collect(), &w, &[0, 1, 2]);
+        });
+    }
+
+    #[test]
+    fn deque_fifo_batch_steal_races_the_owner() {
+        model(|| {
+            let w = Worker::new_fifo();
+            w.push(0);
+            w.push(1);
+            let s = w.stealer();
+            let thief = thread::spawn(move || {
+                let mine = Worker::new_lifo();
+                let first = s.steal_batch_and_pop(&mine).success();
+                first
+                    .into_iter()
+                    .chain(::core::iter::from_fn(|| mine.pop()))
+                    .collect::<Vec<_>>()
+            });
+            let mine = w.pop();
+            let mut got = thief.join().unwrap();
+            got.extend(mine);
+            assert_taken_once(got, &w, &[0, 1]);
+        });
+    }
+
+    #[test]
+    fn deque_lifo_batch_steal_races_the_owner() {
+        model(|| {
+            let w = Worker::new_lifo();
+            w.push(0);
+            w.push(1);
+            w.push(2);
+            let s = w.stealer();
+            let thief = thread::spawn(move || {
+                let mine = Worker::new_fifo();
+                let first = s.steal_batch_and_pop(&mine).success();
+                first
+                    .into_iter()
+                    .chain(::core::iter::from_fn(|| mine.pop()))
+                    .collect::<Vec<_>>()
+            });
+            let mine = w.pop();
+            let mut got = thief.join().unwrap();
+            got.extend(mine);
+            assert_taken_once(got, &w, &[0, 1, 2]);
+        });
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use routines::lockfree::{InlineSlots, MpmcQueue, MpscQueue, SegQueue};
+use routines::lockfree::{Injector, InlineSlots, MpmcQueue, MpscQueue, SegQueue, Worker};
 use routines_tests::{allocations_in, stress, watchdog, CountingAllocator};
 
 #[global_allocator]
@@ -124,6 +124,43 @@ fn treiber_steady_state_allocates_nothing() {
             assert!(s.pop().is_some());
             assert!(s.pop().is_some());
         }
+    });
+    assert_eq!(n, 0);
+}
+
+// spec: LF-66
+#[test]
+fn deque_push_pop_steal_allocate_nothing_once_grown() {
+    let rounds = stress(10_000) as u64;
+    for w in [Worker::new_lifo(), Worker::new_fifo()] {
+        let s = w.stealer();
+        let dest = Worker::new_fifo();
+        let n = allocations_in(|| {
+            for i in 0..rounds {
+                w.push(i);
+                w.push(i);
+                w.push(i);
+                assert!(w.pop().is_some());
+                assert!(s.steal().is_success());
+                assert!(s.steal_batch_and_pop(&dest).is_success());
+                while dest.pop().is_some() {}
+            }
+        });
+        assert_eq!(n, 0);
+    }
+    assert_eq!(
+        allocations_in(|| drop(Worker::<u64>::new_lifo())),
+        3,
+        "shared state, buffer header, slots"
+    );
+    // The injector allocates per 31 pushes (its SegQueue blocks), never per steal.
+    let q = Injector::new();
+    let dest = Worker::new_lifo();
+    (0..62u64).for_each(|i| q.push(i));
+    let n = allocations_in(|| {
+        assert!(q.steal().is_success());
+        assert!(q.steal_batch(&dest).is_success());
+        assert!(q.steal_batch_and_pop(&dest).is_success());
     });
     assert_eq!(n, 0);
 }

@@ -10,6 +10,10 @@
 //!   [`MpmcQueue`], plus an allocation when a block fills.
 //! * [`MpscQueue`]: unbounded multi-producer single-consumer queue for mailboxes: the
 //!   segmented queue's producer side with a consumer that needs no read-modify-write.
+//! * [`Worker`] / [`Stealer`] / [`Injector`]: Chase–Lev work-stealing deque (Lê et al.
+//!   orderings) with claim-before-read steals and generation-tagged buffers, and a global FIFO
+//!   injector; `crossbeam_deque`'s API. Owner push/pop lock-free; steals report
+//!   [`Steal::Retry`] on a lost race.
 //! * [`TreiberStack`]: lock-free LIFO over a node arena with tagged indices (no
 //!   use-after-free, no ABA).
 //! * [`spsc`]: wait-free single-producer single-consumer ring with cached indices, with
@@ -18,6 +22,7 @@
 //! Every structure is model-checked with loom, runs under miri with strict provenance, and is
 //! stress-tested with drop-counting payloads (see `spec/lockfree.md`).
 
+mod deque;
 mod mpmc;
 mod mpsc;
 mod seg_queue;
@@ -25,6 +30,7 @@ mod segment;
 pub mod spsc;
 mod treiber;
 
+pub use self::deque::{Injector, Steal, Stealer, Worker};
 pub use self::mpmc::{
     BorrowedSlots, HeapSlots, InlineSlots, IntoIter, MpmcQueue, Slot, Storage, ZeroCapacity,
 };

@@ -1,0 +1,1139 @@
+//! Work-stealing deque after D. Chase and Y. Lev, "Dynamic Circular Work-Stealing Deque"
+//! (SPAA 2005), with the memory orderings of N. M. Lê, A. Pop, A. Cohen and F. Zappa Nardelli,
+//! "Correct and Efficient Work-Stealing for Weak Memory Models" (PPoPP 2013), plus a global
+//! FIFO [`Injector`]. Semantics (and names) of `crossbeam_deque`.
+//!
+//! The owner ([`Worker`]) pushes at `bottom` and pops at `bottom` (LIFO flavour) or at `top`
+//! (FIFO flavour); thieves ([`Stealer`]) take from `top` by CAS. Two deviations from the
+//! published algorithm make it sound in Rust's memory model without any allowance for racy
+//! reads:
+//!
+//! 1. **Claim before read.** In the paper a thief reads the slot at `top` *before* its CAS and
+//!    throws the value away if the CAS fails; that read can race with the owner overwriting
+//!    the slot one lap later, which for a non-atomic `T` is a data race (crossbeam reads with
+//!    `read_volatile` and needs miri/TSan allowances for it). Here a thief CASes `top` first and
+//!    reads the slot only once the element is its own. The cost is that the owner must not
+//!    reuse a slot while a thief that claimed the slot's previous element is still reading it,
+//!    so every slot carries a state word: `FULL` from the owner's write until the element's
+//!    consumer has read it, then `FREE` (a thief stores it with Release after its read; the
+//!    owner's push loads it with Acquire before writing). The owner finds a slot still `FULL`
+//!    only when a thief was preempted between its claim and its read; it then grows the
+//!    buffer instead of waiting, so the owner never blocks on a thief.
+//! 2. **Buffer generations in `top`.** When the buffer grows, the owner copies the live
+//!    elements into a new buffer. A thief that claimed an element against the old buffer reads
+//!    it from the old buffer and marks *that* buffer's slot free, which would leave the copied
+//!    slot in the new buffer `FULL` forever. So `top` is one 64-bit word: an 8-bit buffer
+//!    generation above a 56-bit position. Every claim CASes the whole word, so a claim
+//!    succeeds only against the buffer of the generation it names, and after installing a new
+//!    buffer the owner bumps the generation by CAS: it learns exactly which positions were
+//!    claimed against the old buffer in the meantime and marks their copies free itself.
+//!
+//! Retired buffers are never freed while a thief could hold a pointer to one: each buffer
+//! keeps a link to the one it replaced, and the whole chain is freed when the last handle
+//! ([`Worker`] or [`Stealer`]) is dropped. The buffer doubles and never shrinks, so the chain
+//! holds less than twice the largest buffer's memory.
+//!
+//! Batch steals claim a range with one CAS when the source is FIFO (its owner never moves
+//! `bottom` down), and one element at a time when the source is LIFO (the owner's CAS-free pop
+//! at `bottom` is only safe against single-element claims).
+//!
+//! Progress: `Worker::push` and `Worker::pop` are lock-free (LIFO `pop` is wait-free except for
+//! its last-element CAS); a steal returns [`Steal::Retry`] instead of looping when it loses a
+//! race. Allocation: one buffer at construction (64 slots) and one each time the buffer grows;
+//! push, pop and steal allocate nothing otherwise.
+//!
+//! The [`Injector`] is a [`SegQueue`](super::SegQueue) with the stealing API on top.
+
+use ::core::cell::Cell;
+use ::core::fmt;
+use ::core::iter::FromIterator;
+use ::core::marker::PhantomData;
+use ::core::mem::MaybeUninit;
+use ::core::ptr;
+
+use super::SegQueue;
+use crate::core::CachePadded;
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use crate::loom::sync::Arc;
+
+/// Slots in a new deque's buffer (2 under loom, so that models wrap and grow).
+const MIN_CAP: usize = if cfg!(routines_loom) { 2 } else { 64 };
+/// At most this many elements move into the destination in one batch steal.
+const MAX_BATCH: usize = 32;
+/// `top` is `generation << GEN_SHIFT | position`.
+const GEN_SHIFT: u32 = 56;
+/// Positions are counted modulo 2^56 (differences are taken as signed 56-bit numbers).
+const POS_MASK: u64 = (1 << GEN_SHIFT) - 1;
+
+/// Slot states.
+const FREE: u32 = 0;
+const FULL: u32 = 1;
+
+/// The position part of a `top` word (or a bottom position, which has no generation).
+fn pos(word: u64) -> u64 {
+    word & POS_MASK
+}
+
+/// The generation part of a `top` word.
+fn generation(word: u64) -> u64 {
+    word >> GEN_SHIFT
+}
+
+/// `to - from` for positions modulo 2^56, as a signed number.
+fn distance(from: u64, to: u64) -> i64 {
+    ((to.wrapping_sub(from) << (64 - GEN_SHIFT)) as i64) >> (64 - GEN_SHIFT)
+}
+
+/// Position `p` moved on by `n`.
+fn advance(p: u64, n: u64) -> u64 {
+    p.wrapping_add(n) & POS_MASK
+}
+
+/// The `top` word after claiming `n` more elements (same generation).
+fn claim(top: u64, n: u64) -> u64 {
+    (top & !POS_MASK) | advance(top, n)
+}
+
+struct Slot<T> {
+    /// Initialised while `state` is `FULL` (or while the position is live, for a copy).
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// `FREE` or `FULL`, see the module docs. Written by the owner, and by the thief that
+    /// claimed the slot's element once it has read it.
+    state: AtomicU32,
+}
+
+struct Buffer<T> {
+    /// A power-of-two number of slots; position `p` lives in slot `p % len`.
+    slots: Box<[Slot<T>]>,
+    /// Matches the generation in `top` while this is the current buffer.
+    generation: u64,
+    /// The buffer this one replaced (owned; freed with the deque), or null.
+    prev: *mut Buffer<T>,
+}
+
+impl<T> Buffer<T> {
+    /// Allocates a buffer of `cap` free slots (one allocation for the header, one for the
+    /// slots: only at construction and growth).
+    fn alloc(cap: usize, generation: u64, prev: *mut Self) -> *mut Self {
+        debug_assert!(cap.is_power_of_two());
+        let slots = (0..cap)
+            .map(|_| Slot {
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicU32::new(FREE),
+            })
+            .collect();
+        Box::into_raw(Box::new(Self {
+            slots,
+            generation,
+            prev,
+        }))
+    }
+
+    fn cap(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn slot(&self, p: u64) -> &Slot<T> {
+        // Truncation is intended: the slot index is the position modulo the capacity.
+        &self.slots[(p as usize) & (self.slots.len() - 1)]
+    }
+}
+
+/// Which end the owner pops from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Flavor {
+    Fifo,
+    Lifo,
+}
+
+/// State touched mostly by the owner: `bottom` and the current buffer (thieves read both).
+struct OwnerSide<T> {
+    /// One past the newest element; written only by the owner.
+    bottom: AtomicU64,
+    /// The current buffer; replaced only by the owner.
+    buffer: AtomicPtr<Buffer<T>>,
+}
+
+struct Inner<T> {
+    /// `generation << GEN_SHIFT | position` of the oldest element; claimed by CAS.
+    top: CachePadded<AtomicU64>,
+    owner: CachePadded<OwnerSide<T>>,
+    /// The deque owns its `T`s (and its buffers).
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: elements move between threads through the deque (`T: Send`); each is read by exactly
+// one thread, the one whose claim (or owner pop) took it.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as above; shared access only moves whole elements in (owner) and out (claimers).
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Inner<T> {
+    fn new() -> Self {
+        Self {
+            top: CachePadded::new(AtomicU64::new(0)),
+            owner: CachePadded::new(OwnerSide {
+                bottom: AtomicU64::new(0),
+                buffer: AtomicPtr::new(Buffer::alloc(MIN_CAP, 0, ptr::null_mut())),
+            }),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Number of elements: a snapshot.
+    fn len(&self) -> usize {
+        // SeqCst: the same total order as the claims and the owner's fence, so the pair is
+        // never from two moments that make the deque look longer than it ever was.
+        let t = self.top.load(Ordering::SeqCst);
+        let b = self.owner.bottom.load(Ordering::SeqCst);
+        usize::try_from(distance(pos(t), b)).unwrap_or(0)
+    }
+
+    /// A thief's claim of up to `max` (about half of the) elements from `top`, by one CAS. On
+    /// success returns the buffer to read them from, the first position, the count claimed and
+    /// the length seen.
+    fn claim(&self, max: usize) -> Result<(*mut Buffer<T>, u64, usize, usize), Steal<()>> {
+        // Acquire: pairs with the claims' and the generation bump's SeqCst CAS.
+        let t = self.top.load(Ordering::Acquire);
+        // SeqCst fence (Lê et al.): orders the `top` load before the `bottom` load; pairs with
+        // the fence in the owner's LIFO `pop`, so an element is never both popped and stolen.
+        fence(Ordering::SeqCst);
+        // Acquire: pairs with the Release `bottom` store in `push`; the elements are written.
+        let b = self.owner.bottom.load(Ordering::Acquire);
+        let len = distance(pos(t), b);
+        if len <= 0 {
+            return Err(Steal::Empty);
+        }
+        // Acquire: pairs with the Release store in `grow`; the copies are visible.
+        let buffer = self.owner.buffer.load(Ordering::Acquire);
+        // SAFETY: buffers live as long as the deque, and `self` keeps it alive.
+        if unsafe { (*buffer).generation } != generation(t) {
+            return Err(Steal::Retry); // the owner is installing a new buffer
+        }
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let n = len.div_ceil(2).min(max);
+        // SeqCst: the claim is ordered with the owner's fence and last-element CAS (Lê et al.)
+        // and with the generation bump in `grow`.
+        match self
+            .top
+            .compare_exchange(t, claim(t, n as u64), Ordering::SeqCst, Ordering::Relaxed)
+        {
+            Ok(_) => Ok((buffer, pos(t), n, len)),
+            Err(_) => Err(Steal::Retry),
+        }
+    }
+
+    /// Takes the claimed element at position `p` out of `buffer` and frees its slot.
+    ///
+    /// # Safety
+    /// The caller claimed position `p` against `buffer` (which is live) and has not read it.
+    unsafe fn take_claimed(buffer: *mut Buffer<T>, p: u64) -> T {
+        // SAFETY: the caller's contract: `buffer` is live.
+        let slot = unsafe { (*buffer).slot(p) };
+        // SAFETY: the claim made the element ours; the owner wrote it before publishing `bottom` past `p` (acquired in `claim`), and it will not overwrite the slot until it sees FREE.
+        let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+        // Release: pairs with the owner's Acquire state load in `push`/`reserve`; our read
+        // happens before its next write to this slot.
+        slot.state.store(FREE, Ordering::Release);
+        value
+    }
+}
+
+impl<T> Drop for Inner<T> {
+    fn drop(&mut self) {
+        // `&mut self`: no other handle exists; Relaxed loads suffice.
+        let t = pos(self.top.load(Ordering::Relaxed));
+        let b = self.owner.bottom.load(Ordering::Relaxed);
+        let buffer = self.owner.buffer.load(Ordering::Relaxed);
+        let mut p = t;
+        while distance(p, b) > 0 {
+            // SAFETY: positions in [top, bottom) of the current buffer hold live, unclaimed elements.
+            unsafe {
+                (*buffer)
+                    .slot(p)
+                    .value
+                    .with_mut(|v| (*v).assume_init_drop())
+            };
+            p = advance(p, 1);
+        }
+        let mut buffer = buffer;
+        while !buffer.is_null() {
+            // SAFETY: every buffer in the chain was allocated by `Buffer::alloc` and is referenced by nothing else now.
+            let boxed = unsafe { Box::from_raw(buffer) };
+            buffer = boxed.prev;
+        }
+    }
+}
+
+/// The owner's end of a work-stealing deque. See the module docs for the algorithm.
+///
+/// `Worker` is `Send` but not `Sync`: one thread at a time pushes and pops. Make
+/// [`Stealer`]s with [`stealer`](Self::stealer) for other threads.
+///
+/// # Examples
+/// ```
+/// use routines::lockfree::{Steal, Worker};
+///
+/// let w = Worker::new_lifo();
+/// let s = w.stealer();
+/// w.push(1);
+/// w.push(2);
+/// w.push(3);
+/// assert_eq!(s.steal(), Steal::Success(1)); // thieves take the oldest
+/// assert_eq!(w.pop(), Some(3)); // the owner takes the newest
+/// ```
+pub struct Worker<T> {
+    inner: Arc<Inner<T>>,
+    flavor: Flavor,
+    /// Only one thread at a time may act as the owner.
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl<T> Worker<T> {
+    /// A deque whose owner pops the oldest element first. Allocates the first buffer.
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::new_fifo();
+    /// w.push(1);
+    /// w.push(2);
+    /// assert_eq!(w.pop(), Some(1));
+    /// ```
+    pub fn new_fifo() -> Self {
+        Self::with_flavor(Flavor::Fifo)
+    }
+
+    /// A deque whose owner pops the newest element first. Allocates the first buffer.
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::new_lifo();
+    /// w.push(1);
+    /// w.push(2);
+    /// assert_eq!(w.pop(), Some(2));
+    /// ```
+    pub fn new_lifo() -> Self {
+        Self::with_flavor(Flavor::Lifo)
+    }
+
+    fn with_flavor(flavor: Flavor) -> Self {
+        Self {
+            inner: Arc::new(Inner::new()),
+            flavor,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// A handle other threads can steal with.
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::new_lifo();
+    /// w.push(1);
+    /// let s = w.stealer();
+    /// assert_eq!(std::thread::spawn(move || s.steal().success()).join().unwrap(), Some(1));
+    /// ```
+    pub fn stealer(&self) -> Stealer<T> {
+        Stealer {
+            inner: Arc::clone(&self.inner),
+            flavor: self.flavor,
+        }
+    }
+
+    /// `true` if the deque holds no element (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::<u8>::new_lifo();
+    /// assert!(w.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of elements (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::new_fifo();
+    /// w.push('a');
+    /// assert_eq!(w.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Pushes `value` at the owner's end. Allocates only when the buffer must grow.
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::new_lifo();
+    /// w.push(1);
+    /// assert_eq!(w.pop(), Some(1));
+    /// ```
+    pub fn push(&self, value: T) {
+        let buffer = self.reserve(1);
+        let b = self.inner.owner.bottom.load(Ordering::Relaxed);
+        // SAFETY: `reserve` made the slot at `b` free in the current buffer, and we are the owner.
+        unsafe { Self::write(buffer, b, value) };
+        // Release: pairs with the Acquire `bottom` load in `Inner::claim`; publishes the value.
+        self.inner
+            .owner
+            .bottom
+            .store(advance(b, 1), Ordering::Release);
+    }
+
+    /// Removes an element from the owner's end: the newest (LIFO) or the oldest (FIFO).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::<u8>::new_fifo();
+    /// assert_eq!(w.pop(), None);
+    /// ```
+    pub fn pop(&self) -> Option<T> {
+        match self.flavor {
+            Flavor::Lifo => self.pop_lifo(),
+            Flavor::Fifo => self.pop_fifo(),
+        }
+    }
+
+    fn pop_lifo(&self) -> Option<T> {
+        let inner = &*self.inner;
+        // Only the owner writes `bottom` and `buffer`: Relaxed reads of our own stores.
+        let b = inner.owner.bottom.load(Ordering::Relaxed);
+        // A stale `top` is never larger than the real one, so "empty" here is the truth.
+        if distance(pos(inner.top.load(Ordering::Relaxed)), b) <= 0 {
+            return None;
+        }
+        let new_b = advance(b, POS_MASK); // b - 1
+        inner.owner.bottom.store(new_b, Ordering::Relaxed);
+        // SeqCst fence (Lê et al.): the `bottom` store is ordered before the `top` load; pairs
+        // with the thieves' fence in `Inner::claim`.
+        fence(Ordering::SeqCst);
+        let t = inner.top.load(Ordering::Relaxed);
+        let buffer = inner.owner.buffer.load(Ordering::Relaxed);
+        match distance(pos(t), b) {
+            len if len <= 0 => {
+                // Thieves emptied it meanwhile.
+                inner.owner.bottom.store(b, Ordering::Relaxed);
+                None
+            }
+            1 => {
+                // The last element: race the thieves for it with their own CAS.
+                // SeqCst: ordered with the thieves' claims (Lê et al.).
+                let won = inner
+                    .top
+                    .compare_exchange(t, claim(t, 1), Ordering::SeqCst, Ordering::Relaxed)
+                    .is_ok();
+                inner.owner.bottom.store(b, Ordering::Relaxed);
+                // SAFETY: we won the claim of position `new_b` in the current buffer.
+                won.then(|| unsafe { Self::take_own(buffer, new_b) })
+            }
+            // SAFETY: more than one element: thieves can claim at most up to `new_b` - 1 now (Lê et al.), so position `new_b` is ours.
+            _ => Some(unsafe { Self::take_own(buffer, new_b) }),
+        }
+    }
+
+    fn pop_fifo(&self) -> Option<T> {
+        let inner = &*self.inner;
+        // In a FIFO deque only pushes move `bottom`: the owner's read is exact.
+        let b = inner.owner.bottom.load(Ordering::Relaxed);
+        let mut t = inner.top.load(Ordering::Relaxed);
+        loop {
+            if distance(pos(t), b) <= 0 {
+                return None;
+            }
+            // SeqCst: a claim like a thief's (they race for the same element).
+            match inner.top.compare_exchange_weak(
+                t,
+                claim(t, 1),
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let buffer = inner.owner.buffer.load(Ordering::Relaxed);
+                    // SAFETY: we claimed position `t` under the current generation, so in the current buffer.
+                    return Some(unsafe { Self::take_own(buffer, pos(t)) });
+                }
+                Err(now) => t = now,
+            }
+        }
+    }
+
+    /// Makes room for `n` more elements at `bottom` (every slot in `[bottom, bottom + n)` free),
+    /// growing the buffer if needed. Returns the current buffer.
+    fn reserve(&self, n: usize) -> *mut Buffer<T> {
+        let inner = &*self.inner;
+        let b = inner.owner.bottom.load(Ordering::Relaxed);
+        // Acquire: pairs with the claims' SeqCst CAS (the claimed range is behind `top`).
+        let t = pos(inner.top.load(Ordering::Acquire));
+        let buffer = inner.owner.buffer.load(Ordering::Relaxed);
+        // SAFETY: the current buffer is live while the deque is.
+        let cap = unsafe { (*buffer).cap() };
+        let len = usize::try_from(distance(t, b)).unwrap_or(0);
+        let fits = len + n <= cap
+            && (0..n as u64).all(|i| {
+                // Acquire: pairs with the thief's Release FREE store in `take_claimed`: its
+                // read of the slot's previous element happens before our write.
+                // SAFETY: as above.
+                unsafe { (*buffer).slot(advance(b, i)) }
+                    .state
+                    .load(Ordering::Acquire)
+                    == FREE
+            });
+        if fits {
+            buffer
+        } else {
+            self.grow(len + n, cap)
+        }
+    }
+
+    /// Installs a buffer of at least twice `cap` slots (and room for `need` elements) holding
+    /// the live elements, then bumps the generation (see the module docs).
+    #[cold]
+    fn grow(&self, need: usize, cap: usize) -> *mut Buffer<T> {
+        let inner = &*self.inner;
+        let b = inner.owner.bottom.load(Ordering::Relaxed);
+        let old = inner.owner.buffer.load(Ordering::Relaxed);
+        // Acquire: as in `reserve`.
+        let t0 = pos(inner.top.load(Ordering::Acquire));
+        let mut new_cap = cap * 2;
+        while new_cap < need {
+            new_cap *= 2;
+        }
+        // SAFETY: the current buffer is live.
+        let generation = unsafe { (*old).generation } + 1;
+        assert!(generation < 1 << (64 - GEN_SHIFT), "deque grown too often");
+        let new = Buffer::alloc(new_cap, generation, old);
+        let mut p = t0;
+        while distance(p, b) > 0 {
+            // SAFETY: positions in [t0, b) hold written elements in `old` (a thief may be reading one at the same time: two reads). `new` is not yet shared.
+            unsafe {
+                let from = (*old).slot(p);
+                let to = (*new).slot(p);
+                from.value.with(|src| {
+                    to.value
+                        .with_mut(|dst| ptr::copy_nonoverlapping(src, dst, 1));
+                });
+                to.state.store(FULL, Ordering::Relaxed);
+            }
+            p = advance(p, 1);
+        }
+        // Release: pairs with the Acquire buffer load in `Inner::claim`; the copies are visible
+        // to whoever sees the new buffer.
+        inner.owner.buffer.store(new, Ordering::Release);
+        // Bump the generation: from now on, claims succeed only against `new`.
+        let mut current = inner.top.load(Ordering::Relaxed);
+        loop {
+            let bumped = (generation << GEN_SHIFT) | pos(current);
+            // SeqCst: a thief that sees the new generation (Acquire) sees the buffer store.
+            match inner.top.compare_exchange_weak(
+                current,
+                bumped,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        // Positions claimed between our `top` load and the bump were claimed against `old` and
+        // are read from there: their copies in `new` are dead.
+        let mut p = t0;
+        while p != pos(current) {
+            // SAFETY: `new` is live; only the owner touches the states of unclaimed-in-`new` slots.
+            unsafe { (*new).slot(p) }
+                .state
+                .store(FREE, Ordering::Relaxed);
+            p = advance(p, 1);
+        }
+        new
+    }
+
+    /// Writes `value` at position `p` without publishing it.
+    ///
+    /// # Safety
+    /// The caller is the owner, `buffer` is current, and the slot of `p` is free (`reserve`).
+    unsafe fn write(buffer: *mut Buffer<T>, p: u64, value: T) {
+        // SAFETY: the caller's contract.
+        let slot = unsafe { (*buffer).slot(p) };
+        // SAFETY: the slot is free: no thief reads it, and none will before `bottom` passes `p`.
+        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+        // Relaxed: read only by the owner; thieves learn of the value through `bottom`.
+        slot.state.store(FULL, Ordering::Relaxed);
+    }
+
+    /// Takes the element at position `p`, which the owner has just made its own.
+    ///
+    /// # Safety
+    /// `p` holds a live element in the live `buffer` that no thief can claim any more.
+    unsafe fn take_own(buffer: *mut Buffer<T>, p: u64) -> T {
+        // SAFETY: the caller's contract.
+        let slot = unsafe { (*buffer).slot(p) };
+        // SAFETY: the element is live and ours; only the owner writes slots.
+        let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+        // Relaxed: only the owner reads slot states.
+        slot.state.store(FREE, Ordering::Relaxed);
+        value
+    }
+
+    /// Pushes a batch produced by `next` (at most `max` elements) without publishing each one,
+    /// arranges it for this deque's flavor, then publishes it. `source_fifo` says in which
+    /// order the batch must come out: in the order produced (`true`) or reversed.
+    fn push_batch(&self, max: usize, source_fifo: bool, mut next: impl FnMut() -> Option<T>) {
+        let buffer = self.reserve(max);
+        let b = self.inner.owner.bottom.load(Ordering::Relaxed);
+        let mut n = 0;
+        while n < max {
+            let Some(value) = next() else { break };
+            // SAFETY: `reserve(max)` freed the slots [b, b + max) of the current buffer.
+            unsafe { Self::write(buffer, advance(b, n as u64), value) };
+            n += 1;
+        }
+        // The destination must pop the batch in the source's pop order: a FIFO destination pops
+        // from the front (keep the order), a LIFO one from the back (reverse it).
+        if source_fifo != (self.flavor == Flavor::Fifo) {
+            for i in 0..n / 2 {
+                let (lo, hi) = (advance(b, i as u64), advance(b, (n - 1 - i) as u64));
+                // SAFETY: both slots hold elements we wrote and have not published; no thief can see them.
+                unsafe {
+                    (*buffer).slot(lo).value.with_mut(|x| {
+                        (*buffer)
+                            .slot(hi)
+                            .value
+                            .with_mut(|y| ptr::swap_nonoverlapping(x, y, 1));
+                    });
+                }
+            }
+        }
+        // Release: as in `push`.
+        self.inner
+            .owner
+            .bottom
+            .store(advance(b, n as u64), Ordering::Release);
+    }
+
+    fn same_deque(&self, inner: &Arc<Inner<T>>) -> bool {
+        ptr::eq(&*self.inner, &**inner)
+    }
+}
+
+impl<T> fmt::Debug for Worker<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Worker { .. }")
+    }
+}
+
+/// A thief's handle on a [`Worker`]'s deque: takes the oldest elements. `Clone`, `Send` and
+/// `Sync`.
+///
+/// # Examples
+/// ```
+/// use routines::lockfree::{Steal, Worker};
+///
+/// let w = Worker::new_fifo();
+/// w.push(1);
+/// let s = w.stealer();
+/// assert_eq!(s.clone().steal(), Steal::Success(1));
+/// assert_eq!(s.steal(), Steal::Empty);
+/// ```
+pub struct Stealer<T> {
+    inner: Arc<Inner<T>>,
+    flavor: Flavor,
+}
+
+impl<T> Stealer<T> {
+    /// `true` if the deque holds no element (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::<u8>::new_lifo();
+    /// assert!(w.stealer().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of elements (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let w = routines::lockfree::Worker::new_lifo();
+    /// let s = w.stealer();
+    /// w.push(1);
+    /// assert_eq!(s.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Takes the oldest element. [`Steal::Retry`] when a concurrent operation won the race
+    /// (try again); [`Steal::Empty`] when there was nothing to take.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Steal, Worker};
+    /// let w = Worker::new_lifo();
+    /// w.push(1);
+    /// w.push(2);
+    /// assert_eq!(w.stealer().steal(), Steal::Success(1));
+    /// ```
+    pub fn steal(&self) -> Steal<T> {
+        match self.inner.claim(1) {
+            // SAFETY: we claimed position `p` against `buffer`.
+            Ok((buffer, p, _, _)) => Steal::Success(unsafe { Inner::take_claimed(buffer, p) }),
+            Err(failure) => failure.into_other(),
+        }
+    }
+
+    /// Steals about half of the elements (at most 32) into `dest`.
+    ///
+    /// The batch comes out of `dest` in the order it would have come out of this deque.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Steal, Worker};
+    /// let w = Worker::new_fifo();
+    /// (1..=4).for_each(|i| w.push(i));
+    /// let dest = Worker::new_fifo();
+    /// assert_eq!(w.stealer().steal_batch(&dest), Steal::Success(()));
+    /// assert_eq!((dest.pop(), dest.pop(), dest.pop()), (Some(1), Some(2), None));
+    /// ```
+    pub fn steal_batch(&self, dest: &Worker<T>) -> Steal<()> {
+        self.steal_batch_with_limit(dest, MAX_BATCH)
+    }
+
+    /// [`steal_batch`](Self::steal_batch) moving at most `limit` elements.
+    ///
+    /// # Panics
+    /// If `limit` is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Steal, Worker};
+    /// let w = Worker::new_fifo();
+    /// (1..=10).for_each(|i| w.push(i));
+    /// let dest = Worker::new_fifo();
+    /// assert_eq!(w.stealer().steal_batch_with_limit(&dest, 2), Steal::Success(()));
+    /// assert_eq!(dest.len(), 2);
+    /// ```
+    pub fn steal_batch_with_limit(&self, dest: &Worker<T>, limit: usize) -> Steal<()> {
+        assert!(limit > 0, "steal_batch_with_limit: limit must be non-zero");
+        if dest.same_deque(&self.inner) {
+            return if dest.is_empty() {
+                Steal::Empty
+            } else {
+                Steal::Success(())
+            };
+        }
+        self.steal_into(dest, limit, false).map(|_| ())
+    }
+
+    /// Steals about half of the elements (at most 33), returns the first of them (in this
+    /// deque's order) and moves the rest into `dest`.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Steal, Worker};
+    /// let w = Worker::new_fifo();
+    /// (1..=6).for_each(|i| w.push(i));
+    /// let dest = Worker::new_fifo();
+    /// assert_eq!(w.stealer().steal_batch_and_pop(&dest), Steal::Success(1));
+    /// assert_eq!(dest.pop(), Some(2));
+    /// ```
+    pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+        self.steal_batch_with_limit_and_pop(dest, MAX_BATCH + 1)
+    }
+
+    /// [`steal_batch_and_pop`](Self::steal_batch_and_pop) taking at most `limit` elements in
+    /// all (the one returned included).
+    ///
+    /// # Panics
+    /// If `limit` is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Steal, Worker};
+    /// let w = Worker::new_fifo();
+    /// (1..=10).for_each(|i| w.push(i));
+    /// let dest = Worker::new_fifo();
+    /// assert_eq!(w.stealer().steal_batch_with_limit_and_pop(&dest, 3), Steal::Success(1));
+    /// assert_eq!(dest.len(), 2);
+    /// ```
+    pub fn steal_batch_with_limit_and_pop(&self, dest: &Worker<T>, limit: usize) -> Steal<T> {
+        assert!(
+            limit > 0,
+            "steal_batch_with_limit_and_pop: limit must be non-zero"
+        );
+        if dest.same_deque(&self.inner) {
+            return dest.pop().map_or(Steal::Empty, Steal::Success);
+        }
+        self.steal_into(dest, limit, true)
+            .map(|first| first.expect("a successful pop steal returns its first element"))
+    }
+
+    /// The batch steals: claims up to `limit` elements, returns the first (in this deque's pop
+    /// order) when `pop_first`, and moves the others into `dest`.
+    fn steal_into(&self, dest: &Worker<T>, limit: usize, pop_first: bool) -> Steal<Option<T>> {
+        // Make room first (for a default-sized batch), so that no allocation falls between a
+        // claim and its read; `push_batch` makes more room if a larger batch is claimed.
+        dest.reserve(limit.min(MAX_BATCH + 1));
+        let (buffer, start, n, len) = match self.inner.claim(match self.flavor {
+            Flavor::Fifo => limit,
+            Flavor::Lifo => 1,
+        }) {
+            Ok(claimed) => claimed,
+            Err(failure) => return failure.into_other(),
+        };
+        match self.flavor {
+            Flavor::Fifo => {
+                // One CAS claimed the whole range: a FIFO owner never moves `bottom` down.
+                let mut p = start;
+                let end = advance(start, n as u64);
+                let mut next = || {
+                    let value = (p != end).then(|| {
+                        // SAFETY: [start, end) was claimed by us against `buffer`.
+                        unsafe { Inner::take_claimed(buffer, p) }
+                    });
+                    p = advance(p, 1);
+                    value
+                };
+                let first = if pop_first { next() } else { None };
+                dest.push_batch(n - usize::from(pop_first), true, next);
+                Steal::Success(first)
+            }
+            Flavor::Lifo => {
+                // One element per claim (the owner pops at `bottom` without a CAS).
+                // SAFETY: we claimed position `start` against `buffer`.
+                let mut held = unsafe { Inner::take_claimed(buffer, start) };
+                let target = len.div_ceil(2).min(limit);
+                let mut claimed = 1;
+                let mut claim_next = || {
+                    if claimed == target {
+                        return None;
+                    }
+                    let (buffer, p, _, _) = self.inner.claim(1).ok()?;
+                    claimed += 1;
+                    // SAFETY: we claimed position `p` against `buffer`.
+                    Some(unsafe { Inner::take_claimed(buffer, p) })
+                };
+                if pop_first {
+                    // This deque pops newest first, so the newest claimed is returned and the
+                    // older ones go to `dest`, oldest first.
+                    dest.push_batch(target - 1, false, || {
+                        claim_next().map(|newer| ::core::mem::replace(&mut held, newer))
+                    });
+                    Steal::Success(Some(held))
+                } else {
+                    let mut first = Some(held);
+                    dest.push_batch(target, false, || first.take().or_else(&mut claim_next));
+                    Steal::Success(None)
+                }
+            }
+        }
+    }
+}
+
+impl<T> Clone for Stealer<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            flavor: self.flavor,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Stealer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Stealer { .. }")
+    }
+}
+
+/// A global FIFO queue that any thread may push to and steal from, typically the entry point
+/// of a scheduler's work. Built on [`SegQueue`](super::SegQueue) (unbounded, non-blocking).
+///
+/// # Examples
+/// ```
+/// use routines::lockfree::{Injector, Steal};
+/// let q = Injector::new();
+/// q.push(1);
+/// q.push(2);
+/// assert_eq!(q.steal(), Steal::Success(1));
+/// ```
+pub struct Injector<T> {
+    queue: SegQueue<T>,
+}
+
+impl<T> Injector<T> {
+    crate::loom::const_fn_unless_loom! {
+        /// An empty injector; allocates nothing until the first push.
+        ///
+        /// # Examples
+        /// ```
+        /// static Q: routines::lockfree::Injector<u8> = routines::lockfree::Injector::new();
+        /// assert!(Q.is_empty());
+        /// ```
+        pub fn new() -> Self {
+            Self {
+                queue: SegQueue::new(),
+            }
+        }
+    }
+
+    /// Appends `value`.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::Injector::new();
+    /// q.push(1);
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    pub fn push(&self, value: T) {
+        self.queue.push(value);
+    }
+
+    /// Takes the oldest element (never [`Steal::Retry`]: a claimed but unwritten element is
+    /// waited for).
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::Injector::<u8>::new();
+    /// assert!(q.steal().is_empty());
+    /// ```
+    pub fn steal(&self) -> Steal<T> {
+        self.queue.pop().map_or(Steal::Empty, Steal::Success)
+    }
+
+    /// Moves about half of the elements (at most 32) into `dest`, oldest first out of `dest`.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Injector, Steal, Worker};
+    /// let q = Injector::new();
+    /// (1..=4).for_each(|i| q.push(i));
+    /// let w = Worker::new_lifo();
+    /// assert_eq!(q.steal_batch(&w), Steal::Success(()));
+    /// assert_eq!((w.pop(), w.pop(), w.pop()), (Some(1), Some(2), None));
+    /// ```
+    pub fn steal_batch(&self, dest: &Worker<T>) -> Steal<()> {
+        self.steal_batch_with_limit(dest, MAX_BATCH)
+    }
+
+    /// [`steal_batch`](Self::steal_batch) moving at most `limit` elements.
+    ///
+    /// # Panics
+    /// If `limit` is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::Injector::new();
+    /// (1..=10).for_each(|i| q.push(i));
+    /// let w = routines::lockfree::Worker::new_fifo();
+    /// assert!(q.steal_batch_with_limit(&w, 3).is_success());
+    /// assert_eq!(w.len(), 3);
+    /// ```
+    pub fn steal_batch_with_limit(&self, dest: &Worker<T>, limit: usize) -> Steal<()> {
+        assert!(limit > 0, "steal_batch_with_limit: limit must be non-zero");
+        let n = self.queue.len().div_ceil(2).min(limit);
+        if n == 0 {
+            return Steal::Empty;
+        }
+        let mut moved = 0;
+        dest.push_batch(n, true, || {
+            let value = self.queue.pop();
+            moved += usize::from(value.is_some());
+            value
+        });
+        if moved == 0 {
+            Steal::Empty
+        } else {
+            Steal::Success(())
+        }
+    }
+
+    /// Takes about half of the elements (at most 33), returns the oldest and moves the rest
+    /// into `dest`.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::lockfree::{Injector, Steal, Worker};
+    /// let q = Injector::new();
+    /// (1..=6).for_each(|i| q.push(i));
+    /// let w = Worker::new_fifo();
+    /// assert_eq!(q.steal_batch_and_pop(&w), Steal::Success(1));
+    /// assert_eq!(w.pop(), Some(2));
+    /// ```
+    pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+        self.steal_batch_with_limit_and_pop(dest, MAX_BATCH + 1)
+    }
+
+    /// [`steal_batch_and_pop`](Self::steal_batch_and_pop) taking at most `limit` elements in
+    /// all (the one returned included).
+    ///
+    /// # Panics
+    /// If `limit` is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::Injector::new();
+    /// (1..=10).for_each(|i| q.push(i));
+    /// let w = routines::lockfree::Worker::new_fifo();
+    /// assert_eq!(q.steal_batch_with_limit_and_pop(&w, 3).success(), Some(1));
+    /// assert_eq!(w.len(), 2);
+    /// ```
+    pub fn steal_batch_with_limit_and_pop(&self, dest: &Worker<T>, limit: usize) -> Steal<T> {
+        assert!(
+            limit > 0,
+            "steal_batch_with_limit_and_pop: limit must be non-zero"
+        );
+        let Some(first) = self.queue.pop() else {
+            return Steal::Empty;
+        };
+        // `len` after our pop: take about half of what there was, `first` included.
+        let n = (self.queue.len() + 1).div_ceil(2).min(limit) - 1;
+        if n > 0 {
+            dest.push_batch(n, true, || self.queue.pop());
+        }
+        Steal::Success(first)
+    }
+
+    /// `true` if the injector holds no element (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(routines::lockfree::Injector::<u8>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Number of elements (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::Injector::new();
+    /// q.push(());
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+impl<T> Default for Injector<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> fmt::Debug for Injector<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Injector { .. }")
+    }
+}
+
+/// The outcome of a steal.
+///
+/// # Examples
+/// ```
+/// use routines::lockfree::Steal;
+/// let s: Steal<u8> = [Steal::Empty, Steal::Retry, Steal::Success(3)].into_iter().collect();
+/// assert_eq!(s, Steal::Success(3));
+/// assert_eq!(Steal::<u8>::Empty.or_else(|| Steal::Retry), Steal::Retry);
+/// ```
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Steal<T> {
+    /// There was nothing to steal.
+    Empty,
+    /// An element was stolen.
+    Success(T),
+    /// A concurrent operation interfered; trying again may succeed.
+    Retry,
+}
+
+impl<T> Steal<T> {
+    /// `true` for [`Steal::Empty`].
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Steal::Empty)
+    }
+
+    /// `true` for [`Steal::Success`].
+    pub fn is_success(&self) -> bool {
+        matches!(self, Steal::Success(_))
+    }
+
+    /// `true` for [`Steal::Retry`].
+    pub fn is_retry(&self) -> bool {
+        matches!(self, Steal::Retry)
+    }
+
+    /// The stolen element, if any.
+    pub fn success(self) -> Option<T> {
+        match self {
+            Steal::Success(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// `self` if it is a success; otherwise runs `f`, and returns its success, or `Retry` if
+    /// either attempt asked for a retry, or else `Empty`.
+    pub fn or_else(self, f: impl FnOnce() -> Steal<T>) -> Steal<T> {
+        match self {
+            Steal::Empty => f(),
+            Steal::Success(_) => self,
+            Steal::Retry => match f() {
+                Steal::Empty => Steal::Retry,
+                other => other,
+            },
+        }
+    }
+
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Steal<U> {
+        match self {
+            Steal::Empty => Steal::Empty,
+            Steal::Success(value) => Steal::Success(f(value)),
+            Steal::Retry => Steal::Retry,
+        }
+    }
+}
+
+impl Steal<()> {
+    /// A failed (`Empty`/`Retry`) outcome as one of any element type.
+    fn into_other<U>(self) -> Steal<U> {
+        match self {
+            Steal::Empty | Steal::Success(()) => Steal::Empty,
+            Steal::Retry => Steal::Retry,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Steal<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Steal::Empty => f.pad("Empty"),
+            Steal::Success(_) => f.pad("Success(..)"),
+            Steal::Retry => f.pad("Retry"),
+        }
+    }
+}
+
+impl<T> FromIterator<Steal<T>> for Steal<T> {
+    /// The first success; otherwise `Retry` if any attempt asked for a retry, else `Empty`.
+    fn from_iter<I: IntoIterator<Item = Steal<T>>>(iter: I) -> Self {
+        let mut retry = false;
+        for steal in iter {
+            match steal {
+                Steal::Empty => {}
+                Steal::Success(value) => return Steal::Success(value),
+                Steal::Retry => retry = true,
+            }
+        }
+        if retry {
+            Steal::Retry
+        } else {
+            Steal::Empty
+        }
+    }
+}
