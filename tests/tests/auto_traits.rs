@@ -4,13 +4,16 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use routines::core::{Backoff, CachePadded, WaitQueue};
-use routines::lockfree::{BorrowedSlots, InlineSlots, MpmcQueue, SegQueue, Slot};
+use routines::lockfree::{
+    BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
+    Steal, Stealer, Worker,
+};
 use routines::sync::*;
 
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5, LF-20
+// spec: SY-5, LF-20, LF-60
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -32,6 +35,12 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<MpmcQueue<u8, BorrowedSlots<'static, u8>>>();
     send_sync::<Slot<u8>>();
     send_sync::<SegQueue<Cell<u8>>>();
+    send_sync::<MpscQueue<Cell<u8>>>();
+    send_sync::<MpscConsumer<'static, u8>>();
+    send::<Worker<Cell<u8>>>(); // one owner at a time: Send, not Sync (see ui-tests)
+    send_sync::<Stealer<Cell<u8>>>();
+    send_sync::<Injector<Cell<u8>>>();
+    send_sync::<Steal<u8>>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side
