@@ -1,4 +1,5 @@
-//! Lock-free queues: routines vs crossbeam-queue vs concurrent-queue, in one run.
+//! Lock-free queues, stack and deque: routines vs crossbeam-queue, crossbeam-deque,
+//! concurrent-queue, rtrb and `Mutex<Vec>`, in one run.
 //!
 //! `cargo bench -p routines-benches --bench lockfree`; see `benches/README.md`.
 
@@ -109,12 +110,104 @@ fn stack(c: &mut Criterion) {
     }
 }
 
+fn mpsc(c: &mut Criterion) {
+    use routines_benches::{drain_with, fan_in};
+    const PER: u64 = 50_000;
+    const PRODUCERS: usize = 3;
+    type Run = fn(u64) -> (Duration, u64);
+    let contenders: [(&str, Run); 3] = [
+        ("routines", |per| {
+            let q = routines::lockfree::MpscQueue::new();
+            fan_in(
+                PRODUCERS,
+                per,
+                &q,
+                |q, v| q.push(v),
+                |q, total| {
+                    let mut consumer = q.consumer().expect("one consumer");
+                    drain_with(total, || consumer.pop())
+                },
+            )
+        }),
+        ("crossbeam", |per| {
+            let q = crossbeam_queue::SegQueue::new();
+            fan_in(
+                PRODUCERS,
+                per,
+                &q,
+                |q, v| q.push(v),
+                |q, total| drain_with(total, || q.pop()),
+            )
+        }),
+        ("std-mpsc", |per| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let rx = std::sync::Mutex::new(rx); // only the consumer thread locks it
+            fan_in(
+                PRODUCERS,
+                per,
+                &(tx, rx),
+                |(tx, _), v| tx.send(v).unwrap(),
+                |(_, rx), total| {
+                    let rx = rx.lock().unwrap();
+                    drain_with(total, || rx.try_recv().ok())
+                },
+            )
+        }),
+    ];
+    let mut g = c.benchmark_group("mpsc_fan_in_3p1c");
+    g.throughput(Throughput::Elements(PRODUCERS as u64 * PER));
+    for (name, run) in contenders {
+        let n = 1_000;
+        assert_eq!(
+            run(n).1,
+            PRODUCERS as u64 * n * (n - 1) / 2,
+            "{name} loses items"
+        );
+        timed_cell(&mut g, name, "3p1c", || run(PER).0);
+    }
+    g.finish();
+}
+
+fn deque(c: &mut Criterion) {
+    type Workload = fn(u64) -> (Duration, u64);
+    use routines_benches::{deque_crossbeam as cb, deque_routines as ours};
+    let workloads: [(&str, u64, Workload, Workload); 3] = [
+        ("push_pop", 64 * 2_000, ours::push_pop, cb::push_pop),
+        (
+            "steal_uncontended",
+            64 * 2_000,
+            ours::steal_uncontended,
+            cb::steal_uncontended,
+        ),
+        (
+            "steal_contended",
+            200_000,
+            ours::steal_contended,
+            cb::steal_contended,
+        ),
+    ];
+    for (label, items, routines_run, crossbeam_run) in workloads {
+        let mut g = c.benchmark_group(format!("deque_{label}"));
+        g.throughput(Throughput::Elements(items));
+        for (name, run) in [("routines", routines_run), ("crossbeam", crossbeam_run)] {
+            let n = 64 * 100;
+            assert_eq!(
+                run(n).1,
+                n * (n - 1) / 2,
+                "{name} loses or duplicates items"
+            );
+            timed_cell(&mut g, name, label, || run(items).0);
+        }
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    targets = bounded, unbounded, spsc, stack
+    targets = bounded, unbounded, mpsc, spsc, stack, deque
 }
 criterion_main!(benches);

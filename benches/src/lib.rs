@@ -260,6 +260,46 @@ pub fn queue_pairs<Q: BenchQueue>(
     (elapsed, sum.load(Ordering::Relaxed))
 }
 
+/// Fan-in, as an actor mailbox sees it: `producers` threads push `per_producer` items each
+/// into `queue` while one consumer thread runs `drain(queue, total)`, which must take all
+/// `total` items and return their sum. Returns the wall time and that sum.
+pub fn fan_in<Q: Sync>(
+    producers: usize,
+    per_producer: u64,
+    queue: &Q,
+    push: impl Fn(&Q, u64) + Sync,
+    drain: impl Fn(&Q, u64) -> u64 + Sync,
+) -> (Duration, u64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let sum = AtomicU64::new(0);
+    let elapsed = timed_threads(producers + 1, |i| {
+        if i < producers {
+            (0..per_producer).for_each(|v| push(queue, v));
+        } else {
+            sum.store(
+                drain(queue, producers as u64 * per_producer),
+                Ordering::Relaxed,
+            );
+        }
+    });
+    (elapsed, sum.load(Ordering::Relaxed))
+}
+
+/// The consumer loop of [`fan_in`] over any `pop`: spins (yielding) until `total` items came.
+pub fn drain_with(total: u64, mut pop: impl FnMut() -> Option<u64>) -> u64 {
+    let (mut got, mut sum) = (0, 0);
+    while got < total {
+        match pop() {
+            Some(v) => {
+                sum += v;
+                got += 1;
+            }
+            None => std::thread::yield_now(),
+        }
+    }
+    sum
+}
+
 /// Defines, for an SPSC ring module with rtrb's API (`$m::RingBuffer`, `$m::PushError`;
 /// `routines::lockfree::spsc` has the same), two workloads written once for every contender:
 /// `single(items, capacity)` pushes and pops `u64`s one at a time, `chunked(items, capacity,
@@ -353,6 +393,101 @@ macro_rules! spsc_workloads {
 
 spsc_workloads!(spsc_routines, routines::lockfree::spsc);
 spsc_workloads!(spsc_rtrb, rtrb);
+
+/// Defines, for a work-stealing deque module with crossbeam-deque's API (`$m::Worker`,
+/// `$m::Steal`; `routines::lockfree` has the same), workloads written once for every
+/// contender. Each returns the time it measured and the sum of what was taken.
+/// * `push_pop(items)`: the owner alone pushes 64 and pops 64, repeatedly (LIFO).
+/// * `steal_uncontended(items)`: one thread pushes 64 and steals them back, repeatedly.
+/// * `steal_contended(items)`: the owner pushes `items` (popping after every fourth push)
+///   while one thief steals one at a time, until everything is taken.
+#[macro_export]
+macro_rules! deque_workloads {
+    ($module:ident, $m:path) => {
+        /// Deque workloads for one contender.
+        pub mod $module {
+            use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+            use std::time::{Duration, Instant};
+
+            use $m as deque;
+
+            /// Owner-only push/pop rounds.
+            pub fn push_pop(items: u64) -> (Duration, u64) {
+                let w = deque::Worker::new_lifo();
+                let mut sum = 0;
+                let start = Instant::now();
+                for round in 0..items / 64 {
+                    for i in 0..64 {
+                        w.push(round * 64 + i);
+                    }
+                    for _ in 0..64 {
+                        sum += w.pop().unwrap();
+                    }
+                }
+                (start.elapsed(), sum)
+            }
+
+            /// Single-thread steals (the cost of the steal protocol itself).
+            pub fn steal_uncontended(items: u64) -> (Duration, u64) {
+                let w = deque::Worker::new_lifo();
+                let s = w.stealer();
+                let mut sum = 0;
+                let start = Instant::now();
+                for round in 0..items / 64 {
+                    for i in 0..64 {
+                        w.push(round * 64 + i);
+                    }
+                    for _ in 0..64 {
+                        sum += s.steal().success().unwrap();
+                    }
+                }
+                (start.elapsed(), sum)
+            }
+
+            /// One owner, one thief.
+            pub fn steal_contended(items: u64) -> (Duration, u64) {
+                let w = deque::Worker::new_lifo();
+                let s = w.stealer();
+                // `Worker` is not `Sync`: hand it to the owner thread whole.
+                let owner = std::sync::Mutex::new(Some(w));
+                let owner_done = AtomicBool::new(false);
+                let stolen = AtomicU64::new(0);
+                let elapsed = $crate::timed_threads(2, |i| {
+                    if i == 0 {
+                        let w = owner.lock().unwrap().take().unwrap();
+                        let mut local = 0;
+                        for v in 0..items {
+                            w.push(v);
+                            if v % 4 == 3 {
+                                local += w.pop().unwrap_or(0);
+                            }
+                        }
+                        while let Some(v) = w.pop() {
+                            local += v;
+                        }
+                        owner_done.store(true, Ordering::Release);
+                        stolen.fetch_add(local, Ordering::Relaxed);
+                    } else {
+                        let mut local = 0;
+                        loop {
+                            let finished = owner_done.load(Ordering::Acquire);
+                            match s.steal() {
+                                deque::Steal::Success(v) => local += v,
+                                deque::Steal::Empty if finished => break,
+                                _ => std::hint::spin_loop(),
+                            }
+                        }
+                        stolen.fetch_add(local, Ordering::Relaxed);
+                    }
+                });
+                (elapsed, stolen.load(Ordering::Relaxed))
+            }
+        }
+    };
+}
+
+deque_workloads!(deque_routines, routines::lockfree);
+deque_workloads!(deque_crossbeam, crossbeam_deque);
 
 /// A LIFO stack of `u64`, as each contender spells it.
 pub trait BenchStack: Sync + Send {

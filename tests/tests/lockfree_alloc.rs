@@ -144,6 +144,9 @@ fn deque_push_pop_steal_allocate_nothing_once_grown() {
                 assert!(s.steal().is_success());
                 assert!(s.steal_batch_and_pop(&dest).is_success());
                 while dest.pop().is_some() {}
+                // A lone element: the LIFO owner takes it by CAS from the `top` side.
+                w.push(i);
+                assert!(w.pop().is_some());
             }
         });
         assert_eq!(n, 0);

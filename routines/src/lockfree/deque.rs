@@ -6,7 +6,7 @@
 //! The owner ([`Worker`]) pushes at `bottom` and pops at `bottom` (LIFO flavour) or at `top`
 //! (FIFO flavour); thieves ([`Stealer`]) take from `top` by CAS. Two deviations from the
 //! published algorithm make it sound in Rust's memory model without any allowance for racy
-//! reads:
+//! reads, and a third fixes the paper's orderings for that model:
 //!
 //! 1. **Claim before read.** In the paper a thief reads the slot at `top` *before* its CAS and
 //!    throws the value away if the CAS fails; that read can race with the owner overwriting
@@ -14,19 +14,27 @@
 //!    `read_volatile` and needs miri/TSan allowances for it). Here a thief CASes `top` first and
 //!    reads the slot only once the element is its own. The cost is that the owner must not
 //!    reuse a slot while a thief that claimed the slot's previous element is still reading it,
-//!    so every slot carries a state word: `FULL` from the owner's write until the element's
-//!    consumer has read it, then `FREE` (a thief stores it with Release after its read; the
-//!    owner's push loads it with Acquire before writing). The owner finds a slot still `FULL`
-//!    only when a thief was preempted between its claim and its read; it then grows the
-//!    buffer instead of waiting, so the owner never blocks on a thief.
+//!    so every slot carries a *stamp*: the position it may be written with next. A push of
+//!    position `p` checks (Acquire) that the stamp is `p`; whoever consumes position `q` from
+//!    the `top` side (a thief, after its read, with Release; the owner's FIFO pop or
+//!    last-element CAS) stamps `q + capacity`; an owner's LIFO pop at `bottom` leaves the stamp
+//!    at `q`, since that position is the next one pushed. Push and LIFO pop thus store no
+//!    state at all. The owner finds a stale stamp only when a thief was preempted between its
+//!    claim and its read; it then grows the buffer instead of waiting, so the owner never
+//!    blocks on a thief.
 //! 2. **Buffer generations in `top`.** When the buffer grows, the owner copies the live
 //!    elements into a new buffer. A thief that claimed an element against the old buffer reads
-//!    it from the old buffer and marks *that* buffer's slot free, which would leave the copied
-//!    slot in the new buffer `FULL` forever. So `top` is one 64-bit word: an 8-bit buffer
+//!    it from the old buffer and stamps *that* buffer's slot, which would leave the copied
+//!    slot in the new buffer stale forever. So `top` is one 64-bit word: an 8-bit buffer
 //!    generation above a 56-bit position. Every claim CASes the whole word, so a claim
 //!    succeeds only against the buffer of the generation it names, and after installing a new
 //!    buffer the owner bumps the generation by CAS: it learns exactly which positions were
-//!    claimed against the old buffer in the meantime and marks their copies free itself.
+//!    claimed against the old buffer in the meantime and stamps their copies itself.
+//! 3. **Release stores of `bottom` in `pop`.** The paper's owner pop lowers and restores
+//!    `bottom` with relaxed stores. Under C++20's release sequences (Rust's model) a thief that
+//!    reads such a value is not synchronised with the pushes before it and would read the
+//!    slot racily; every store of `bottom` here is Release (a plain store on x86). Miri's race
+//!    detector found this; loom, whose release sequences still follow C++11, does not.
 //!
 //! Retired buffers are never freed while a thief could hold a pointer to one: each buffer
 //! keeps a link to the one it replaced, and the whole chain is freed when the last handle
@@ -66,40 +74,49 @@ const GEN_SHIFT: u32 = 56;
 /// Positions are counted modulo 2^56 (differences are taken as signed 56-bit numbers).
 const POS_MASK: u64 = (1 << GEN_SHIFT) - 1;
 
-/// Slot states.
-const FREE: u32 = 0;
-const FULL: u32 = 1;
-
 /// The position part of a `top` word (or a bottom position, which has no generation).
+#[inline]
 fn pos(word: u64) -> u64 {
     word & POS_MASK
 }
 
 /// The generation part of a `top` word.
+#[inline]
 fn generation(word: u64) -> u64 {
     word >> GEN_SHIFT
 }
 
 /// `to - from` for positions modulo 2^56, as a signed number.
+#[inline]
 fn distance(from: u64, to: u64) -> i64 {
     ((to.wrapping_sub(from) << (64 - GEN_SHIFT)) as i64) >> (64 - GEN_SHIFT)
 }
 
+/// A slot stamp for position `p`: its low 32 bits (capacities stay far below 2^32, so the
+/// stamps of one slot's successive positions never collide).
+#[inline]
+fn stamp(p: u64) -> u32 {
+    // Truncation is the point.
+    p as u32
+}
+
 /// Position `p` moved on by `n`.
+#[inline]
 fn advance(p: u64, n: u64) -> u64 {
     p.wrapping_add(n) & POS_MASK
 }
 
 /// The `top` word after claiming `n` more elements (same generation).
+#[inline]
 fn claim(top: u64, n: u64) -> u64 {
     (top & !POS_MASK) | advance(top, n)
 }
 
 struct Slot<T> {
-    /// Initialised while `state` is `FULL` (or while the position is live, for a copy).
+    /// Initialised from the owner's write of a position until its consumer reads it.
     value: UnsafeCell<MaybeUninit<T>>,
-    /// `FREE` or `FULL`, see the module docs. Written by the owner, and by the thief that
-    /// claimed the slot's element once it has read it.
+    /// The stamp of the position this slot may be written with next (see the module docs).
+    /// Written by the owner, and by the thief that consumed the slot's element.
     state: AtomicU32,
 }
 
@@ -113,14 +130,16 @@ struct Buffer<T> {
 }
 
 impl<T> Buffer<T> {
-    /// Allocates a buffer of `cap` free slots (one allocation for the header, one for the
-    /// slots: only at construction and growth).
-    fn alloc(cap: usize, generation: u64, prev: *mut Self) -> *mut Self {
+    /// Allocates a buffer of `cap` slots stamped for positions `base .. base + cap` (one
+    /// allocation for the header, one for the slots: only at construction and growth).
+    fn alloc(cap: usize, base: u64, generation: u64, prev: *mut Self) -> *mut Self {
         debug_assert!(cap.is_power_of_two());
-        let slots = (0..cap)
-            .map(|_| Slot {
+        let mask = cap as u64 - 1;
+        let slots = (0..cap as u64)
+            .map(|index| Slot {
                 value: UnsafeCell::new(MaybeUninit::uninit()),
-                state: AtomicU32::new(FREE),
+                // The position in `base .. base + cap` that lands in slot `index`.
+                state: AtomicU32::new(stamp(advance(base, index.wrapping_sub(base) & mask))),
             })
             .collect();
         Box::into_raw(Box::new(Self {
@@ -136,7 +155,52 @@ impl<T> Buffer<T> {
 
     fn slot(&self, p: u64) -> &Slot<T> {
         // Truncation is intended: the slot index is the position modulo the capacity.
-        &self.slots[(p as usize) & (self.slots.len() - 1)]
+        let index = (p as usize) & (self.slots.len() - 1);
+        // SAFETY: masking with `len - 1` (len a power of two) keeps the index in bounds.
+        unsafe { self.slots.get_unchecked(index) }
+    }
+}
+
+/// The owner's copy of the current buffer's slot array, so that its pushes and pops index
+/// the slots without loading the buffer header.
+struct Ring<T> {
+    buffer: *mut Buffer<T>,
+    slots: *const Slot<T>,
+    mask: u64,
+}
+
+impl<T> Clone for Ring<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Ring<T> {}
+
+impl<T> Ring<T> {
+    /// # Safety
+    /// `buffer` is live.
+    unsafe fn of(buffer: *mut Buffer<T>) -> Self {
+        // SAFETY: the caller's contract.
+        let b = unsafe { &*buffer };
+        Self {
+            buffer,
+            slots: b.slots.as_ptr(),
+            mask: b.cap() as u64 - 1,
+        }
+    }
+
+    fn cap(self) -> u64 {
+        self.mask + 1
+    }
+
+    /// # Safety
+    /// The buffer is live for `'a` (it lives as long as the deque).
+    #[inline]
+    unsafe fn slot<'a>(self, p: u64) -> &'a Slot<T> {
+        // Truncation is intended: the slot index is the position modulo the capacity.
+        // SAFETY: masked, the index is in bounds; the caller's contract keeps the buffer live.
+        unsafe { &*self.slots.add((p & self.mask) as usize) }
     }
 }
 
@@ -175,7 +239,7 @@ impl<T> Inner<T> {
             top: CachePadded::new(AtomicU64::new(0)),
             owner: CachePadded::new(OwnerSide {
                 bottom: AtomicU64::new(0),
-                buffer: AtomicPtr::new(Buffer::alloc(MIN_CAP, 0, ptr::null_mut())),
+                buffer: AtomicPtr::new(Buffer::alloc(MIN_CAP, 0, 0, ptr::null_mut())),
             }),
             _owns: PhantomData,
         }
@@ -224,18 +288,21 @@ impl<T> Inner<T> {
         }
     }
 
-    /// Takes the claimed element at position `p` out of `buffer` and frees its slot.
+    /// Takes the claimed element at position `p` out of `buffer` and stamps its slot for the
+    /// next lap.
     ///
     /// # Safety
     /// The caller claimed position `p` against `buffer` (which is live) and has not read it.
     unsafe fn take_claimed(buffer: *mut Buffer<T>, p: u64) -> T {
         // SAFETY: the caller's contract: `buffer` is live.
         let slot = unsafe { (*buffer).slot(p) };
-        // SAFETY: the claim made the element ours; the owner wrote it before publishing `bottom` past `p` (acquired in `claim`), and it will not overwrite the slot until it sees FREE.
+        // SAFETY: the claim made the element ours; the owner wrote it before publishing `bottom` past `p` (acquired in `claim`), and it will not overwrite the slot until it sees our stamp.
         let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
         // Release: pairs with the owner's Acquire state load in `push`/`reserve`; our read
         // happens before its next write to this slot.
-        slot.state.store(FREE, Ordering::Release);
+        // SAFETY: as above.
+        let cap = unsafe { (*buffer).cap() } as u64;
+        slot.state.store(stamp(advance(p, cap)), Ordering::Release);
         value
     }
 }
@@ -285,10 +352,17 @@ impl<T> Drop for Inner<T> {
 /// ```
 pub struct Worker<T> {
     inner: Arc<Inner<T>>,
+    /// The current buffer (the owner is the only one that replaces it), to save a load and a
+    /// pointer chase on every push and pop.
+    ring: Cell<Ring<T>>,
     flavor: Flavor,
     /// Only one thread at a time may act as the owner.
     _not_sync: PhantomData<Cell<()>>,
 }
+
+// SAFETY: the cached pointer is to a buffer owned by `inner`, which moves along with the
+// worker; `Worker` stays `!Sync` (one owner thread at a time).
+unsafe impl<T: Send> Send for Worker<T> {}
 
 impl<T> Worker<T> {
     /// A deque whose owner pops the oldest element first. Allocates the first buffer.
@@ -318,8 +392,12 @@ impl<T> Worker<T> {
     }
 
     fn with_flavor(flavor: Flavor) -> Self {
+        let inner = Arc::new(Inner::new());
+        // SAFETY: the deque's first buffer, live as long as `inner`.
+        let ring = Cell::new(unsafe { Ring::of(inner.owner.buffer.load(Ordering::Relaxed)) });
         Self {
-            inner: Arc::new(Inner::new()),
+            inner,
+            ring,
             flavor,
             _not_sync: PhantomData,
         }
@@ -373,15 +451,22 @@ impl<T> Worker<T> {
     /// assert_eq!(w.pop(), Some(1));
     /// ```
     pub fn push(&self, value: T) {
-        let buffer = self.reserve(1);
-        let b = self.inner.owner.bottom.load(Ordering::Relaxed);
-        // SAFETY: `reserve` made the slot at `b` free in the current buffer, and we are the owner.
-        unsafe { Self::write(buffer, b, value) };
+        let inner = &*self.inner;
+        let b = inner.owner.bottom.load(Ordering::Relaxed);
+        // Acquire: pairs with the claims' SeqCst CAS (the claimed range is behind `top`).
+        let t = pos(inner.top.load(Ordering::Acquire));
+        let mut ring = self.ring.get();
+        // SAFETY: the current buffer is live while the deque is.
+        let slot = unsafe { ring.slot(b) };
+        // Acquire: pairs with the thief's Release stamp store in `take_claimed`: its read of
+        // the slot's previous element happens before our write.
+        if distance(t, b) >= ring.cap() as i64 || slot.state.load(Ordering::Acquire) != stamp(b) {
+            ring = self.reserve(1);
+        }
+        // SAFETY: the slot at `b` is free in the current buffer, and we are the owner.
+        unsafe { Self::write(ring, b, value) };
         // Release: pairs with the Acquire `bottom` load in `Inner::claim`; publishes the value.
-        self.inner
-            .owner
-            .bottom
-            .store(advance(b, 1), Ordering::Release);
+        inner.owner.bottom.store(advance(b, 1), Ordering::Release);
     }
 
     /// Removes an element from the owner's end: the newest (LIFO) or the oldest (FIFO).
@@ -407,16 +492,21 @@ impl<T> Worker<T> {
             return None;
         }
         let new_b = advance(b, POS_MASK); // b - 1
-        inner.owner.bottom.store(new_b, Ordering::Relaxed);
+                                          // Release, here and in the two restores below (the paper has relaxed stores): a thief
+                                          // that reads any `bottom` value must also see the pushes before it. Since C++20 (Rust's
+                                          // model) a later relaxed store by the same thread no longer continues the push's
+                                          // release sequence, so a thief reading it would read the slot unsynchronised (miri's
+                                          // race detector found this). On x86 a release store is a plain store.
+        inner.owner.bottom.store(new_b, Ordering::Release);
         // SeqCst fence (Lê et al.): the `bottom` store is ordered before the `top` load; pairs
         // with the thieves' fence in `Inner::claim`.
         fence(Ordering::SeqCst);
         let t = inner.top.load(Ordering::Relaxed);
-        let buffer = inner.owner.buffer.load(Ordering::Relaxed);
+        let ring = self.ring.get();
         match distance(pos(t), b) {
             len if len <= 0 => {
                 // Thieves emptied it meanwhile.
-                inner.owner.bottom.store(b, Ordering::Relaxed);
+                inner.owner.bottom.store(b, Ordering::Release);
                 None
             }
             1 => {
@@ -426,12 +516,12 @@ impl<T> Worker<T> {
                     .top
                     .compare_exchange(t, claim(t, 1), Ordering::SeqCst, Ordering::Relaxed)
                     .is_ok();
-                inner.owner.bottom.store(b, Ordering::Relaxed);
+                inner.owner.bottom.store(b, Ordering::Release);
                 // SAFETY: we won the claim of position `new_b` in the current buffer.
-                won.then(|| unsafe { Self::take_own(buffer, new_b) })
+                won.then(|| unsafe { Self::take_own(ring, new_b, true) })
             }
             // SAFETY: more than one element: thieves can claim at most up to `new_b` - 1 now (Lê et al.), so position `new_b` is ours.
-            _ => Some(unsafe { Self::take_own(buffer, new_b) }),
+            _ => Some(unsafe { Self::take_own(ring, new_b, false) }),
         }
     }
 
@@ -452,9 +542,8 @@ impl<T> Worker<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    let buffer = inner.owner.buffer.load(Ordering::Relaxed);
                     // SAFETY: we claimed position `t` under the current generation, so in the current buffer.
-                    return Some(unsafe { Self::take_own(buffer, pos(t)) });
+                    return Some(unsafe { Self::take_own(self.ring.get(), pos(t), true) });
                 }
                 Err(now) => t = now,
             }
@@ -463,27 +552,24 @@ impl<T> Worker<T> {
 
     /// Makes room for `n` more elements at `bottom` (every slot in `[bottom, bottom + n)` free),
     /// growing the buffer if needed. Returns the current buffer.
-    fn reserve(&self, n: usize) -> *mut Buffer<T> {
+    fn reserve(&self, n: usize) -> Ring<T> {
         let inner = &*self.inner;
         let b = inner.owner.bottom.load(Ordering::Relaxed);
         // Acquire: pairs with the claims' SeqCst CAS (the claimed range is behind `top`).
         let t = pos(inner.top.load(Ordering::Acquire));
-        let buffer = inner.owner.buffer.load(Ordering::Relaxed);
-        // SAFETY: the current buffer is live while the deque is.
-        let cap = unsafe { (*buffer).cap() };
+        let ring = self.ring.get();
+        let cap = ring.cap() as usize;
         let len = usize::try_from(distance(t, b)).unwrap_or(0);
         let fits = len + n <= cap
             && (0..n as u64).all(|i| {
-                // Acquire: pairs with the thief's Release FREE store in `take_claimed`: its
+                // Acquire: pairs with the thief's Release stamp store in `take_claimed`: its
                 // read of the slot's previous element happens before our write.
-                // SAFETY: as above.
-                unsafe { (*buffer).slot(advance(b, i)) }
-                    .state
-                    .load(Ordering::Acquire)
-                    == FREE
+                let p = advance(b, i);
+                // SAFETY: the current buffer is live while the deque is.
+                unsafe { ring.slot(p) }.state.load(Ordering::Acquire) == stamp(p)
             });
         if fits {
-            buffer
+            ring
         } else {
             self.grow(len + n, cap)
         }
@@ -492,10 +578,10 @@ impl<T> Worker<T> {
     /// Installs a buffer of at least twice `cap` slots (and room for `need` elements) holding
     /// the live elements, then bumps the generation (see the module docs).
     #[cold]
-    fn grow(&self, need: usize, cap: usize) -> *mut Buffer<T> {
+    fn grow(&self, need: usize, cap: usize) -> Ring<T> {
         let inner = &*self.inner;
         let b = inner.owner.bottom.load(Ordering::Relaxed);
-        let old = inner.owner.buffer.load(Ordering::Relaxed);
+        let old = self.ring.get().buffer;
         // Acquire: as in `reserve`.
         let t0 = pos(inner.top.load(Ordering::Acquire));
         let mut new_cap = cap * 2;
@@ -505,7 +591,7 @@ impl<T> Worker<T> {
         // SAFETY: the current buffer is live.
         let generation = unsafe { (*old).generation } + 1;
         assert!(generation < 1 << (64 - GEN_SHIFT), "deque grown too often");
-        let new = Buffer::alloc(new_cap, generation, old);
+        let new = Buffer::alloc(new_cap, t0, generation, old);
         let mut p = t0;
         while distance(p, b) > 0 {
             // SAFETY: positions in [t0, b) hold written elements in `old` (a thief may be reading one at the same time: two reads). `new` is not yet shared.
@@ -516,13 +602,14 @@ impl<T> Worker<T> {
                     to.value
                         .with_mut(|dst| ptr::copy_nonoverlapping(src, dst, 1));
                 });
-                to.state.store(FULL, Ordering::Relaxed);
             }
             p = advance(p, 1);
         }
         // Release: pairs with the Acquire buffer load in `Inner::claim`; the copies are visible
         // to whoever sees the new buffer.
         inner.owner.buffer.store(new, Ordering::Release);
+        // SAFETY: `new` is live (owned by the deque from now on).
+        self.ring.set(unsafe { Ring::of(new) });
         // Bump the generation: from now on, claims succeed only against `new`.
         let mut current = inner.top.load(Ordering::Relaxed);
         loop {
@@ -539,42 +626,46 @@ impl<T> Worker<T> {
             }
         }
         // Positions claimed between our `top` load and the bump were claimed against `old` and
-        // are read from there: their copies in `new` are dead.
+        // are read from there: their copies in `new` are dead, stamp them for the next lap.
         let mut p = t0;
         while p != pos(current) {
-            // SAFETY: `new` is live; only the owner touches the states of unclaimed-in-`new` slots.
+            // SAFETY: `new` is live; nobody else touches the stamps of slots not claimed in `new`.
             unsafe { (*new).slot(p) }
                 .state
-                .store(FREE, Ordering::Relaxed);
+                .store(stamp(advance(p, new_cap as u64)), Ordering::Relaxed);
             p = advance(p, 1);
         }
-        new
+        self.ring.get()
     }
 
     /// Writes `value` at position `p` without publishing it.
     ///
     /// # Safety
-    /// The caller is the owner, `buffer` is current, and the slot of `p` is free (`reserve`).
-    unsafe fn write(buffer: *mut Buffer<T>, p: u64, value: T) {
+    /// The caller is the owner, `buffer` is current, and the slot of `p` carries `p`'s stamp
+    /// (`push`, `reserve`).
+    unsafe fn write(ring: Ring<T>, p: u64, value: T) {
         // SAFETY: the caller's contract.
-        let slot = unsafe { (*buffer).slot(p) };
-        // SAFETY: the slot is free: no thief reads it, and none will before `bottom` passes `p`.
+        let slot = unsafe { ring.slot(p) };
+        // SAFETY: the stamp says the previous element's consumer is done: no thief reads the slot, and none will before `bottom` passes `p`.
         slot.value.with_mut(|v| unsafe { (*v).write(value) });
-        // Relaxed: read only by the owner; thieves learn of the value through `bottom`.
-        slot.state.store(FULL, Ordering::Relaxed);
     }
 
-    /// Takes the element at position `p`, which the owner has just made its own.
+    /// Takes the element at position `p`, which the owner has just made its own: from the
+    /// `top` side (`from_top`: `top` has passed `p`, so the slot is stamped for the next lap)
+    /// or from `bottom` (the stamp stays `p`, the next position pushed).
     ///
     /// # Safety
     /// `p` holds a live element in the live `buffer` that no thief can claim any more.
-    unsafe fn take_own(buffer: *mut Buffer<T>, p: u64) -> T {
+    unsafe fn take_own(ring: Ring<T>, p: u64, from_top: bool) -> T {
         // SAFETY: the caller's contract.
-        let slot = unsafe { (*buffer).slot(p) };
+        let slot = unsafe { ring.slot(p) };
         // SAFETY: the element is live and ours; only the owner writes slots.
         let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
-        // Relaxed: only the owner reads slot states.
-        slot.state.store(FREE, Ordering::Relaxed);
+        if from_top {
+            let cap = ring.cap();
+            // Relaxed: only the owner reads stamps it wrote itself.
+            slot.state.store(stamp(advance(p, cap)), Ordering::Relaxed);
+        }
         value
     }
 
@@ -582,13 +673,13 @@ impl<T> Worker<T> {
     /// arranges it for this deque's flavor, then publishes it. `source_fifo` says in which
     /// order the batch must come out: in the order produced (`true`) or reversed.
     fn push_batch(&self, max: usize, source_fifo: bool, mut next: impl FnMut() -> Option<T>) {
-        let buffer = self.reserve(max);
+        let ring = self.reserve(max);
         let b = self.inner.owner.bottom.load(Ordering::Relaxed);
         let mut n = 0;
         while n < max {
             let Some(value) = next() else { break };
             // SAFETY: `reserve(max)` freed the slots [b, b + max) of the current buffer.
-            unsafe { Self::write(buffer, advance(b, n as u64), value) };
+            unsafe { Self::write(ring, advance(b, n as u64), value) };
             n += 1;
         }
         // The destination must pop the batch in the source's pop order: a FIFO destination pops
@@ -598,9 +689,8 @@ impl<T> Worker<T> {
                 let (lo, hi) = (advance(b, i as u64), advance(b, (n - 1 - i) as u64));
                 // SAFETY: both slots hold elements we wrote and have not published; no thief can see them.
                 unsafe {
-                    (*buffer).slot(lo).value.with_mut(|x| {
-                        (*buffer)
-                            .slot(hi)
+                    ring.slot(lo).value.with_mut(|x| {
+                        ring.slot(hi)
                             .value
                             .with_mut(|y| ptr::swap_nonoverlapping(x, y, 1));
                     });
