@@ -1,4 +1,4 @@
-//! Order-robust cross-check of the contended `sync` cells: contenders take turns, one sample
+//! Order-robust cross-check of the contended `sync` cells, SPSC and the deque: contenders take turns, one sample
 //! each per round, in an order rotated every round, so that drift in machine state (CPU
 //! frequency, other load) hits all of them alike. Prints medians and `peer / routines`.
 //!
@@ -95,6 +95,28 @@ fn main() {
             ("rtrb", || {
                 routines_benches::spsc_rtrb::chunked(200_000, 256, 64).0
             }),
+        ],
+    );
+    use routines_benches::{deque_crossbeam as cb, deque_routines as ours};
+    run(
+        "deque_push_pop",
+        &[
+            ("routines", || ours::push_pop(64 * 2_000).0),
+            ("crossbeam", || cb::push_pop(64 * 2_000).0),
+        ],
+    );
+    run(
+        "deque_steal_uncontended",
+        &[
+            ("routines", || ours::steal_uncontended(64 * 2_000).0),
+            ("crossbeam", || cb::steal_uncontended(64 * 2_000).0),
+        ],
+    );
+    run(
+        "deque_steal_contended",
+        &[
+            ("routines", || ours::steal_contended(100_000).0),
+            ("crossbeam", || cb::steal_contended(100_000).0),
         ],
     );
     run(
