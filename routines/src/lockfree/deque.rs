@@ -352,12 +352,11 @@ impl<T> Drop for Inner<T> {
 /// ```
 pub struct Worker<T> {
     inner: Arc<Inner<T>>,
-    /// The current buffer (the owner is the only one that replaces it), to save a load and a
-    /// pointer chase on every push and pop.
+    /// The current buffer's slots (the owner is the only one that replaces the buffer), to
+    /// save a load and a pointer chase on every push and pop. Being a `Cell`, it also makes
+    /// `Worker` `!Sync`: only one thread at a time acts as the owner.
     ring: Cell<Ring<T>>,
     flavor: Flavor,
-    /// Only one thread at a time may act as the owner.
-    _not_sync: PhantomData<Cell<()>>,
 }
 
 // SAFETY: the cached pointer is to a buffer owned by `inner`, which moves along with the
@@ -399,7 +398,6 @@ impl<T> Worker<T> {
             inner,
             ring,
             flavor,
-            _not_sync: PhantomData,
         }
     }
 
