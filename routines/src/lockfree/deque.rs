@@ -456,9 +456,12 @@ impl<T> Worker<T> {
         let mut ring = self.ring.get();
         // SAFETY: the current buffer is live while the deque is.
         let slot = unsafe { ring.slot(b) };
-        // Acquire: pairs with the thief's Release stamp store in `take_claimed`: its read of
-        // the slot's previous element happens before our write.
-        if distance(t, b) >= ring.cap() as i64 || slot.state.load(Ordering::Acquire) != stamp(b) {
+        // Outside `pop`, `bottom` is never behind `top`: the masked difference is the length.
+        // Acquire (the stamp): pairs with the thief's Release stamp store in `take_claimed`:
+        // its read of the slot's previous element happens before our write.
+        if b.wrapping_sub(t) & POS_MASK >= ring.cap()
+            || slot.state.load(Ordering::Acquire) != stamp(b)
+        {
             ring = self.reserve(1);
         }
         // SAFETY: the slot at `b` is free in the current buffer, and we are the owner.
