@@ -555,11 +555,11 @@ mod lockfree {
             };
             slow.join().unwrap();
             fast.join().unwrap();
-            // SAFETY: as above.
-            let mut all: Vec<_> = first
-                .into_iter()
-                .chain(::core::iter::from_fn(|| unsafe { q.pop_unchecked() }))
-                .collect();
+            let rest = ::core::iter::from_fn(|| {
+                // SAFETY: as above.
+                unsafe { q.pop_unchecked() }
+            });
+            let mut all: Vec<_> = first.into_iter().chain(rest).collect();
             all.sort_unstable();
             assert_eq!(all, [1, 2]);
         });

@@ -55,41 +55,39 @@ fn contended_mpmc_allocates_nothing() {
     });
 }
 
-// spec: LF-10
-#[test]
-fn seg_queue_allocates_one_block_per_31_pushes_and_pop_never() {
-    let q = SegQueue::new();
-    assert_eq!(allocations_in(|| drop(SegQueue::<u64>::new())), 0);
-    let pushes = allocations_in(|| {
-        for i in 0..31 * 10 {
-            q.push(i as u64);
-        }
-    });
-    // 10 full blocks: the first block, plus one spare linked each time a block fills.
+/// A segmented queue: `new` allocates nothing, 310 pushes allocate about one block per 31 (the
+/// first block, plus one spare linked each time a block fills), popping allocates nothing.
+fn assert_block_allocations(
+    new: impl Fn(),
+    mut push: impl FnMut(u64),
+    mut pop: impl FnMut() -> Option<u64>,
+) {
+    assert_eq!(allocations_in(new), 0);
+    let pushes = allocations_in(|| (0..31 * 10).for_each(&mut push));
     assert!(
         (10..=11).contains(&pushes),
         "{pushes} allocations for 310 pushes"
     );
-    let pops = allocations_in(|| while q.pop().is_some() {});
-    assert_eq!(pops, 0);
+    assert_eq!(allocations_in(|| while pop().is_some() {}), 0);
+}
+
+// spec: LF-10
+#[test]
+fn seg_queue_allocates_one_block_per_31_pushes_and_pop_never() {
+    let q = SegQueue::new();
+    assert_block_allocations(|| drop(SegQueue::<u64>::new()), |i| q.push(i), || q.pop());
 }
 
 // spec: LF-50
 #[test]
 fn mpsc_allocates_one_block_per_31_pushes_and_pop_never() {
-    let mut q = MpscQueue::new();
-    assert_eq!(allocations_in(|| drop(MpscQueue::<u64>::new())), 0);
-    let pushes = allocations_in(|| {
-        for i in 0..31 * 10 {
-            q.push(i as u64);
-        }
-    });
-    assert!(
-        (10..=11).contains(&pushes),
-        "{pushes} allocations for 310 pushes"
+    let q = MpscQueue::new();
+    let mut consumer = q.consumer().unwrap();
+    assert_block_allocations(
+        || drop(MpscQueue::<u64>::new()),
+        |i| q.push(i),
+        || consumer.pop(),
     );
-    let pops = allocations_in(|| while q.pop().is_some() {});
-    assert_eq!(pops, 0);
 }
 
 // spec: LF-5, LF-30

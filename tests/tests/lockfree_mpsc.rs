@@ -93,9 +93,11 @@ fn four_producers_one_consumer_nothing_lost_or_duplicated() {
                 q.push(item);
                 Ok(())
             },
-            // SAFETY: one consumer thread pops; the final emptiness check runs after it has
-            // been joined.
-            || unsafe { q.pop_unchecked() },
+            || {
+                // SAFETY: one consumer thread pops; the final emptiness check runs after it
+                // has been joined.
+                unsafe { q.pop_unchecked() }
+            },
         );
         assert!(q.is_empty());
     });
