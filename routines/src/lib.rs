@@ -10,6 +10,9 @@
 //! * [`sync`]: [`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock),
 //!   [`Semaphore`](sync::Semaphore), [`WaitGroup`](sync::WaitGroup),
 //!   [`Barrier`](sync::Barrier), [`Latch`](sync::Latch), [`Once`](sync::Once).
+//! * [`lockfree`]: bounded and unbounded MPMC queues, an MPSC queue, an SPSC ring, a
+//!   work-stealing deque and a Treiber stack.
+//! * [`channel`] (partly built): bounded and unbounded channels with crossbeam-channel's API.
 //!
 //! Behaviour rules live in `spec/` beside this crate; every rule is cited by a test.
 
@@ -19,6 +22,7 @@
 )]
 extern crate self as routines;
 
+pub mod channel;
 pub mod core;
 pub mod lockfree;
 pub mod sync;

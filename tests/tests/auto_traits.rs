@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use routines::channel::{Receiver, Sender};
 use routines::core::{Backoff, CachePadded, WaitQueue};
 use routines::lockfree::{
     BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
@@ -13,7 +14,7 @@ use routines::sync::*;
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5, LF-20, LF-60
+// spec: SY-5, LF-20, LF-60, CH-7
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -41,6 +42,8 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<Stealer<Cell<u8>>>();
     send_sync::<Injector<Cell<u8>>>();
     send_sync::<Steal<u8>>();
+    send_sync::<Sender<Cell<u8>>>(); // messages are moved, never shared: T: Send suffices
+    send_sync::<Receiver<Cell<u8>>>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side

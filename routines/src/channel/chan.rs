@@ -1,0 +1,238 @@
+//! The channel core shared by every buffered flavor: handle counts, disconnection and the
+//! blocking protocol, written once over a [`Buffer`] (the lock-free queue of a flavor).
+//!
+//! Waiting uses the library's one parking protocol, [`WaitQueue`]: a sender that finds the
+//! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
+//! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
+//! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). Every
+//! successful push notifies one parked receiver; every successful pop of a bounded buffer
+//! notifies one parked sender; disconnection notifies everybody.
+//!
+//! Disconnection is one flag, set when the last sender or the last receiver goes, or on an
+//! explicit `close()`. Sends then fail and hand the value back; receivers still drain what is
+//! buffered, then report `Disconnected`.
+
+use ::core::marker::PhantomData;
+use std::time::Instant;
+
+use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::core::{Backoff, WaitQueue};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Spin (with `Backoff`) before parking. Not under loom: loom runs a yielding thread again
+/// only once the others have moved on, which would keep the models from ever parking.
+const SPIN: bool = !cfg!(routines_loom);
+
+/// The queue under a flavor: non-blocking push and pop.
+pub(crate) trait Buffer<T> {
+    /// `true` if a push can fail for lack of room (then pops wake parked senders).
+    const BOUNDED: bool;
+    /// Pushes, or gives the value back if full.
+    fn try_push(&self, value: T) -> Result<(), T>;
+    /// Pops the oldest message, if any.
+    fn try_pop(&self) -> Option<T>;
+    /// Number of messages (a snapshot).
+    fn len(&self) -> usize;
+    /// The capacity of a bounded buffer.
+    fn capacity(&self) -> Option<usize>;
+}
+
+/// A channel: its buffer, its handle counts, its disconnection flag and its two wait queues.
+pub(crate) struct Chan<T, B> {
+    buffer: B,
+    /// Live `Sender` handles; the last one to go disconnects.
+    senders: AtomicUsize,
+    /// Live `Receiver` handles; the last one to go disconnects.
+    receivers: AtomicUsize,
+    /// Set once, never cleared: see the module docs.
+    disconnected: AtomicBool,
+    /// Senders parked until there is room (bounded buffers only).
+    not_full: WaitQueue,
+    /// Receivers parked until there is a message.
+    not_empty: WaitQueue,
+    /// Names `T` without affecting auto traits: the buffer owns the messages, and its own
+    /// `Send`/`Sync` (`T: Send`) decide the channel's.
+    _messages: PhantomData<fn(T) -> T>,
+}
+
+impl<T, B: Buffer<T>> Chan<T, B> {
+    /// A channel with one sender and one receiver.
+    pub(crate) fn new(buffer: B) -> Self {
+        Self {
+            buffer,
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+            disconnected: AtomicBool::new(false),
+            not_full: WaitQueue::new(),
+            not_empty: WaitQueue::new(),
+            _messages: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        // Acquire: pairs with the swap in `disconnect`.
+        if self.disconnected.load(Ordering::Acquire) {
+            return Err(TrySendError::Disconnected(value));
+        }
+        match self.buffer.try_push(value) {
+            Ok(()) => {
+                self.not_empty.notify_one();
+                Ok(())
+            }
+            Err(value) => Err(TrySendError::Full(value)),
+        }
+    }
+
+    /// Sends, waiting for room until `deadline` (`None`: forever).
+    pub(crate) fn send(
+        &self,
+        value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let mut value = match self.try_send(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(v)) => return Err(SendTimeoutError::Disconnected(v)),
+            Err(TrySendError::Full(v)) => v,
+        };
+        let backoff = Backoff::new();
+        while SPIN && !backoff.is_completed() {
+            backoff.snooze();
+            value = match self.try_send(value) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(v)) => {
+                    return Err(SendTimeoutError::Disconnected(v));
+                }
+                Err(TrySendError::Full(v)) => v,
+            };
+        }
+        self.send_slow(value, deadline)
+    }
+
+    #[cold]
+    fn send_slow(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut held = Some(value);
+        let outcome = self.not_full.wait_until(deadline, || {
+            let value = held.take()?;
+            match self.try_send(value) {
+                Ok(()) => Some(Ok(())),
+                Err(TrySendError::Disconnected(v)) => Some(Err(SendTimeoutError::Disconnected(v))),
+                Err(TrySendError::Full(v)) => {
+                    held = Some(v);
+                    None
+                }
+            }
+        });
+        outcome.unwrap_or_else(|| {
+            Err(SendTimeoutError::Timeout(
+                held.take().expect("a timed-out send still holds its value"),
+            ))
+        })
+    }
+
+    #[inline]
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        if let Some(value) = self.pop() {
+            return Ok(value);
+        }
+        // Acquire: pairs with the swap in `disconnect`; every push made before the
+        // disconnection is visible to the pop below.
+        if self.disconnected.load(Ordering::Acquire) {
+            // A message may have landed between the first pop and the disconnection.
+            return self.pop().ok_or(TryRecvError::Disconnected);
+        }
+        Err(TryRecvError::Empty)
+    }
+
+    #[inline]
+    fn pop(&self) -> Option<T> {
+        let value = self.buffer.try_pop()?;
+        if B::BOUNDED {
+            self.not_full.notify_one();
+        }
+        Some(value)
+    }
+
+    /// Receives, waiting for a message until `deadline` (`None`: forever).
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let attempt = || match self.try_recv() {
+            Ok(value) => Some(Ok(value)),
+            Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
+            Err(TryRecvError::Empty) => None,
+        };
+        if let Some(outcome) = attempt() {
+            return outcome;
+        }
+        let backoff = Backoff::new();
+        while SPIN && !backoff.is_completed() {
+            backoff.snooze();
+            if let Some(outcome) = attempt() {
+                return outcome;
+            }
+        }
+        self.recv_slow(deadline)
+    }
+
+    #[cold]
+    fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        self.not_empty
+            .wait_until(deadline, || match self.try_recv() {
+                Ok(value) => Some(Ok(value)),
+                Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
+                Err(TryRecvError::Empty) => None,
+            })
+            .unwrap_or(Err(RecvTimeoutError::Timeout))
+    }
+
+    /// Marks the channel disconnected and wakes every parked party. Returns `true` if this
+    /// call did it.
+    pub(crate) fn disconnect(&self) -> bool {
+        // AcqRel: Release publishes the pushes made before the disconnection to whoever sees
+        // the flag (Acquire loads in `try_send`/`try_recv`); Acquire makes them ours too.
+        if self.disconnected.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        self.not_full.notify_all();
+        self.not_empty.notify_all();
+        true
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        // Acquire: as in `try_recv`.
+        self.disconnected.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn add_sender(&self) {
+        // Relaxed: a new handle is made from an existing one, which keeps the count above 0.
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_receiver(&self) {
+        // Relaxed: as in `add_sender`.
+        self.receivers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sender goes; the last one disconnects.
+    pub(crate) fn remove_sender(&self) {
+        // AcqRel: the last sender sees every other sender's pushes before it disconnects.
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+        }
+    }
+
+    /// A receiver goes; the last one disconnects.
+    pub(crate) fn remove_receiver(&self) {
+        // AcqRel: as in `remove_sender`.
+        if self.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        self.buffer.capacity()
+    }
+}

@@ -1,0 +1,28 @@
+//! Bounded flavor (`bounded(n)`, `n >= 1`): the Vyukov bounded queue
+//! ([`MpmcQueue`](crate::lockfree::MpmcQueue)), allocated once at construction; sends and
+//! receives allocate nothing.
+
+use crate::channel::chan::Buffer;
+use crate::lockfree::MpmcQueue;
+
+impl<T> Buffer<T> for MpmcQueue<T> {
+    const BOUNDED: bool = true;
+
+    #[inline]
+    fn try_push(&self, value: T) -> Result<(), T> {
+        self.push(value)
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Option<T> {
+        self.pop()
+    }
+
+    fn len(&self) -> usize {
+        MpmcQueue::len(self)
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        Some(MpmcQueue::capacity(self))
+    }
+}

@@ -1,0 +1,564 @@
+//! `Sender`, `Receiver` and the receive iterators: thin handles over a flavor's [`Chan`].
+
+use ::core::fmt;
+use std::time::{Duration, Instant};
+
+use super::chan::Chan;
+use super::error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
+use crate::core::deadline_after;
+use crate::lockfree::{MpmcQueue, SegQueue};
+use crate::loom::sync::Arc;
+
+/// The shared channel of a handle, by flavor.
+pub(crate) enum Flavor<T> {
+    /// `bounded(n)`, `n >= 1`.
+    Array(Arc<Chan<T, MpmcQueue<T>>>),
+    /// `unbounded()`.
+    List(Arc<Chan<T, SegQueue<T>>>),
+}
+
+/// Runs `$body` with `$chan` bound to the channel of whichever flavor `$flavor` is.
+macro_rules! with_chan {
+    ($flavor:expr, $chan:ident => $body:expr) => {
+        match $flavor {
+            Flavor::Array($chan) => $body,
+            Flavor::List($chan) => $body,
+        }
+    };
+}
+
+impl<T> Flavor<T> {
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Flavor::Array(a), Flavor::Array(b)) => Arc::ptr_eq(a, b),
+            (Flavor::List(a), Flavor::List(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    fn share(&self) -> Self {
+        match self {
+            Flavor::Array(chan) => Flavor::Array(Arc::clone(chan)),
+            Flavor::List(chan) => Flavor::List(Arc::clone(chan)),
+        }
+    }
+}
+
+/// The sending half of a channel. `Clone` (any number of senders), `Send + Sync` when
+/// `T: Send`. When the last sender is dropped the channel disconnects: receivers drain what
+/// is buffered, then get `Disconnected`.
+///
+/// # Examples
+/// ```
+/// let (tx, rx) = routines::channel::unbounded();
+/// let tx2 = tx.clone();
+/// std::thread::spawn(move || tx2.send(1).unwrap()).join().unwrap();
+/// tx.send(2).unwrap();
+/// assert_eq!(rx.iter().take(2).sum::<i32>(), 3);
+/// ```
+pub struct Sender<T> {
+    flavor: Flavor<T>,
+}
+
+/// The receiving half of a channel. `Clone` (several receivers share the messages, each
+/// message goes to one of them), `Send + Sync` when `T: Send`. When the last receiver is
+/// dropped the channel disconnects and sends fail, handing the value back.
+///
+/// # Examples
+/// ```
+/// let (tx, rx) = routines::channel::bounded(4);
+/// tx.send("hi").unwrap();
+/// assert_eq!(rx.recv(), Ok("hi"));
+/// ```
+pub struct Receiver<T> {
+    flavor: Flavor<T>,
+}
+
+/// A channel that holds at most `cap` messages; `send` waits while it is full.
+///
+/// # Panics
+/// If `cap` is 0: rendezvous (zero-capacity) channels are not implemented yet.
+///
+/// # Examples
+/// ```
+/// let (tx, rx) = routines::channel::bounded(1);
+/// tx.send(1).unwrap();
+/// assert!(tx.try_send(2).unwrap_err().is_full());
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        cap > 0,
+        "bounded(0): rendezvous channels are not implemented yet in routines"
+    );
+    pair(Flavor::Array(Arc::new(Chan::new(MpmcQueue::new(cap)))))
+}
+
+/// A channel without a capacity limit; `send` never waits.
+///
+/// # Examples
+/// ```
+/// let (tx, rx) = routines::channel::unbounded();
+/// for i in 0..1000 {
+///     tx.send(i).unwrap();
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    pair(Flavor::List(Arc::new(Chan::new(SegQueue::new()))))
+}
+
+fn pair<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
+    let receiver = Receiver {
+        flavor: flavor.share(),
+    };
+    (Sender { flavor }, receiver)
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` without waiting.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] if a bounded channel is full, [`TrySendError::Disconnected`] if
+    /// the channel is disconnected; both hand `value` back.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::bounded(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// drop(rx);
+    /// assert!(tx.try_send(2).unwrap_err().is_disconnected());
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        with_chan!(&self.flavor, chan => chan.try_send(value))
+    }
+
+    /// Sends `value`, waiting while a bounded channel is full.
+    ///
+    /// # Errors
+    /// [`SendError`] (with `value`) if the channel is or becomes disconnected.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::bounded(1);
+    /// let t = std::thread::spawn(move || (0..3).for_each(|i| tx.send(i).unwrap()));
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
+    /// t.join().unwrap();
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        with_chan!(&self.flavor, chan => chan.send(value, None)).map_err(|e| match e {
+            SendTimeoutError::Disconnected(v) | SendTimeoutError::Timeout(v) => SendError(v),
+        })
+    }
+
+    /// Sends `value`, waiting at most `timeout` for room (`Duration::MAX`: forever).
+    ///
+    /// # Errors
+    /// [`SendTimeoutError::Timeout`] or [`SendTimeoutError::Disconnected`], with `value`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, _rx) = routines::channel::bounded(1);
+    /// tx.send(1).unwrap();
+    /// assert!(tx.send_timeout(2, Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        with_chan!(&self.flavor, chan => chan.send(value, deadline_after(timeout)))
+    }
+
+    /// Sends `value`, waiting for room until `deadline`.
+    ///
+    /// # Errors
+    /// As [`send_timeout`](Self::send_timeout).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (tx, rx) = routines::channel::bounded(1);
+    /// tx.send_deadline(1, Instant::now() + Duration::from_secs(1)).unwrap();
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// ```
+    pub fn send_deadline(&self, value: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        with_chan!(&self.flavor, chan => chan.send(value, Some(deadline)))
+    }
+
+    /// `true` if no message is buffered (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, _rx) = routines::channel::unbounded::<u8>();
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` if a bounded channel is at capacity (a snapshot; never for unbounded ones).
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, _rx) = routines::channel::bounded(1);
+    /// tx.send(()).unwrap();
+    /// assert!(tx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.capacity().is_some_and(|cap| self.len() >= cap)
+    }
+
+    /// Number of buffered messages (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, _rx) = routines::channel::unbounded();
+    /// tx.send(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        with_chan!(&self.flavor, chan => chan.len())
+    }
+
+    /// The capacity of a bounded channel; `None` for unbounded ones.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(routines::channel::bounded::<u8>(5).0.capacity(), Some(5));
+    /// assert_eq!(routines::channel::unbounded::<u8>().0.capacity(), None);
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        with_chan!(&self.flavor, chan => chan.capacity())
+    }
+
+    /// `true` if both handles belong to the same channel.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, _rx) = routines::channel::unbounded::<u8>();
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// assert!(!tx.same_channel(&routines::channel::unbounded().0));
+    /// ```
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        self.flavor.same(&other.flavor)
+    }
+
+    /// Closes the channel for everybody, as if every receiver were gone: parked senders and
+    /// receivers wake, further sends fail with their value, receivers still get what is
+    /// buffered and then `Disconnected`. Returns `true` if this call closed it.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded();
+    /// tx.send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(tx.send(2).is_err());
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// assert!(rx.recv().is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        with_chan!(&self.flavor, chan => chan.disconnect())
+    }
+
+    /// `true` once the channel is disconnected (all receivers gone, all senders gone, or
+    /// closed).
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded::<u8>();
+    /// assert!(!tx.is_disconnected());
+    /// drop(rx);
+    /// assert!(tx.is_disconnected());
+    /// ```
+    pub fn is_disconnected(&self) -> bool {
+        with_chan!(&self.flavor, chan => chan.is_disconnected())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives a message without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] if nothing is buffered, [`TryRecvError::Disconnected`] if
+    /// nothing is buffered and the channel is disconnected.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded();
+    /// tx.send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// assert!(rx.try_recv().unwrap_err().is_empty());
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        with_chan!(&self.flavor, chan => chan.try_recv())
+    }
+
+    /// Receives a message, waiting for one.
+    ///
+    /// # Errors
+    /// [`RecvError`] once the channel is empty and disconnected.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded();
+    /// std::thread::spawn(move || tx.send(1).unwrap());
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// assert!(rx.recv().is_err()); // the sender is gone
+    /// ```
+    pub fn recv(&self) -> Result<T, RecvError> {
+        with_chan!(&self.flavor, chan => chan.recv(None)).map_err(|_| RecvError)
+    }
+
+    /// Receives a message, waiting at most `timeout` (`Duration::MAX`: forever).
+    ///
+    /// # Errors
+    /// [`RecvTimeoutError::Timeout`] or [`RecvTimeoutError::Disconnected`].
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let (_tx, rx) = routines::channel::unbounded::<u8>();
+    /// assert!(rx.recv_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        with_chan!(&self.flavor, chan => chan.recv(deadline_after(timeout)))
+    }
+
+    /// Receives a message, waiting until `deadline`.
+    ///
+    /// # Errors
+    /// As [`recv_timeout`](Self::recv_timeout).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Instant;
+    /// let (_tx, rx) = routines::channel::unbounded::<u8>();
+    /// assert!(rx.recv_deadline(Instant::now()).unwrap_err().is_timeout());
+    /// ```
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        with_chan!(&self.flavor, chan => chan.recv(Some(deadline)))
+    }
+
+    /// A blocking iterator: yields messages until the channel is empty and disconnected.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded();
+    /// (1..=3).for_each(|i| tx.send(i).unwrap());
+    /// drop(tx);
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { receiver: self }
+    }
+
+    /// A non-blocking iterator: yields what is buffered now.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded();
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1]);
+    /// ```
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { receiver: self }
+    }
+
+    /// `true` if no message is buffered (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let (_tx, rx) = routines::channel::unbounded::<u8>();
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` if a bounded channel is at capacity (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::bounded(1);
+    /// tx.send(()).unwrap();
+    /// assert!(rx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.capacity().is_some_and(|cap| self.len() >= cap)
+    }
+
+    /// Number of buffered messages (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::bounded(3);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        with_chan!(&self.flavor, chan => chan.len())
+    }
+
+    /// The capacity of a bounded channel; `None` for unbounded ones.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(routines::channel::bounded::<u8>(2).1.capacity(), Some(2));
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        with_chan!(&self.flavor, chan => chan.capacity())
+    }
+
+    /// `true` if both handles belong to the same channel.
+    ///
+    /// # Examples
+    /// ```
+    /// let (_tx, rx) = routines::channel::unbounded::<u8>();
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        self.flavor.same(&other.flavor)
+    }
+
+    /// Closes the channel for everybody (see [`Sender::close`]). Returns `true` if this call
+    /// closed it.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::bounded(1);
+    /// assert!(rx.close());
+    /// assert!(tx.send(1).is_err());
+    /// ```
+    pub fn close(&self) -> bool {
+        with_chan!(&self.flavor, chan => chan.disconnect())
+    }
+
+    /// `true` once the channel is disconnected.
+    ///
+    /// # Examples
+    /// ```
+    /// let (tx, rx) = routines::channel::unbounded::<u8>();
+    /// drop(tx);
+    /// assert!(rx.is_disconnected());
+    /// ```
+    pub fn is_disconnected(&self) -> bool {
+        with_chan!(&self.flavor, chan => chan.is_disconnected())
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        with_chan!(&self.flavor, chan => chan.add_sender());
+        Self {
+            flavor: self.flavor.share(),
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        with_chan!(&self.flavor, chan => chan.add_receiver());
+        Self {
+            flavor: self.flavor.share(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        with_chan!(&self.flavor, chan => chan.remove_sender());
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        with_chan!(&self.flavor, chan => chan.remove_receiver());
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Sender { .. }")
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Receiver { .. }")
+    }
+}
+
+/// Blocking iterator over a [`Receiver`]'s messages (see [`Receiver::iter`]).
+pub struct Iter<'a, T> {
+    receiver: &'a Receiver<T>,
+}
+
+/// Non-blocking iterator over what a [`Receiver`] has buffered (see [`Receiver::try_iter`]).
+pub struct TryIter<'a, T> {
+    receiver: &'a Receiver<T>,
+}
+
+/// Owning blocking iterator over a [`Receiver`]'s messages.
+pub struct IntoIter<T> {
+    receiver: Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { receiver: self }
+    }
+}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Iter { .. }")
+    }
+}
+
+impl<T> fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("TryIter { .. }")
+    }
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("IntoIter { .. }")
+    }
+}

@@ -1,0 +1,23 @@
+//! Channels with crossbeam-channel's API: multi-producer multi-consumer, blocking on OS
+//! threads.
+//!
+//! Built so far: [`bounded`] (capacity >= 1, over the Vyukov bounded queue) and [`unbounded`]
+//! (over the segmented queue), with `Sender`/`Receiver` (both `Clone`), the send/recv method
+//! families (`x`, `try_x`, `x_timeout`, `x_deadline`), crossbeam's error types, disconnection
+//! when all senders or all receivers are gone, and an explicit [`Sender::close`] /
+//! [`Receiver::close`]. Not yet: rendezvous channels (`bounded(0)` panics), `after`, `at`,
+//! `tick`, `never`, `Select` / `select!`, `oneshot`, and the `channel!` macro.
+//!
+//! Blocking follows the library's one parking protocol: a bounded spin, then a park on a
+//! [`WaitQueue`](crate::core::WaitQueue) whose re-check retries the operation, so no wake-up
+//! is lost (see `chan.rs`).
+
+mod chan;
+mod error;
+mod flavors;
+mod handles;
+
+pub use self::error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
+pub use self::handles::{bounded, unbounded, IntoIter, Iter, Receiver, Sender, TryIter};

@@ -1,0 +1,309 @@
+//! `routines::channel`: bounded and unbounded channels (crossbeam-channel semantics).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use routines::channel::{
+    bounded, unbounded, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender,
+    TryRecvError, TrySendError,
+};
+use routines_tests::{assert_mpmc_delivery, panic_message, stress, watchdog, DropCounter};
+
+/// Both flavors, with a name for messages: bounded(1), bounded(4), unbounded.
+fn flavors<T>() -> Vec<(&'static str, Sender<T>, Receiver<T>)> {
+    let (a, b) = bounded(1);
+    let (c, d) = bounded(4);
+    let (e, f) = unbounded();
+    vec![
+        ("bounded(1)", a, b),
+        ("bounded(4)", c, d),
+        ("unbounded", e, f),
+    ]
+}
+
+// spec: CH-1
+#[test]
+fn capacity_is_exact_and_unbounded_never_fills() {
+    let (tx, rx) = bounded(3);
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert!(tx.is_full() && rx.is_full());
+    assert_eq!((tx.capacity(), rx.len()), (Some(3), 3));
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2]);
+    let (tx, rx) = unbounded();
+    let many = stress(10_000);
+    for i in 0..many {
+        tx.try_send(i).unwrap();
+    }
+    assert!(!tx.is_full());
+    assert_eq!((rx.capacity(), rx.len()), (None, many));
+    let zero = std::panic::catch_unwind(|| bounded::<u8>(0)).unwrap_err();
+    assert!(panic_message(&*zero).contains("rendezvous channels are not implemented yet"));
+}
+
+// spec: CH-2
+#[test]
+fn send_errors_hand_the_value_back_and_timeouts_expire() {
+    let (tx, rx) = bounded(1);
+    tx.send(1).unwrap();
+    let start = Instant::now();
+    assert_eq!(
+        tx.send_timeout(2, Duration::from_millis(20)),
+        Err(SendTimeoutError::Timeout(2))
+    );
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    assert_eq!(
+        tx.send_deadline(3, Instant::now()),
+        Err(SendTimeoutError::Timeout(3))
+    );
+    assert_eq!(rx.recv_timeout(Duration::MAX), Ok(1));
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(20)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert_eq!(
+        rx.recv_deadline(Instant::now()),
+        Err(RecvTimeoutError::Timeout)
+    );
+    drop(rx);
+    assert_eq!(tx.send(4), Err(SendError(4)));
+    assert_eq!(tx.try_send(5), Err(TrySendError::Disconnected(5)));
+    assert_eq!(
+        tx.send_timeout(6, Duration::MAX),
+        Err(SendTimeoutError::Disconnected(6))
+    );
+}
+
+// spec: CH-2, CH-3
+#[test]
+fn duration_max_waits_and_a_blocked_party_is_woken() {
+    watchdog(60, || {
+        for (name, tx, rx) in flavors::<u32>() {
+            // A receiver parked with Duration::MAX gets a message sent later.
+            thread::scope(|s| {
+                let waiter = s.spawn(|| rx.recv_timeout(Duration::MAX));
+                thread::sleep(Duration::from_millis(20));
+                tx.send(7).unwrap();
+                assert_eq!(waiter.join().unwrap(), Ok(7), "{name}");
+            });
+        }
+        // A sender parked on a full channel is woken by a receive.
+        let (tx, rx) = bounded(1);
+        tx.send(1).unwrap();
+        thread::scope(|s| {
+            let waiter = s.spawn(|| tx.send_timeout(2, Duration::MAX));
+            thread::sleep(Duration::from_millis(20));
+            assert_eq!(rx.recv(), Ok(1));
+            assert_eq!(waiter.join().unwrap(), Ok(()));
+            assert_eq!(rx.recv(), Ok(2));
+        });
+    });
+}
+
+// spec: CH-4
+#[test]
+fn dropping_every_receiver_fails_sends_and_wakes_parked_senders() {
+    watchdog(60, || {
+        let (tx, rx) = bounded(1);
+        tx.send(1).unwrap();
+        let rx2 = rx.clone();
+        thread::scope(|s| {
+            let parked = s.spawn(|| tx.send(2));
+            thread::sleep(Duration::from_millis(20));
+            drop(rx);
+            assert!(!tx.is_disconnected(), "one receiver left");
+            drop(rx2);
+            assert_eq!(parked.join().unwrap(), Err(SendError(2)));
+        });
+        assert!(tx.is_disconnected());
+    });
+}
+
+// spec: CH-4
+#[test]
+fn dropping_every_sender_drains_then_disconnects_and_wakes_receivers() {
+    watchdog(60, || {
+        for (name, tx, rx) in flavors::<u32>() {
+            tx.send(1).unwrap();
+            let tx2 = tx.clone();
+            drop(tx);
+            drop(tx2);
+            assert_eq!(rx.try_recv(), Ok(1), "{name}: buffered messages first");
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+            assert_eq!(rx.recv(), Err(RecvError));
+        }
+        let (tx, rx) = unbounded::<u8>();
+        thread::scope(|s| {
+            let parked = s.spawn(|| rx.recv());
+            thread::sleep(Duration::from_millis(20));
+            drop(tx);
+            assert_eq!(parked.join().unwrap(), Err(RecvError));
+        });
+    });
+}
+
+// spec: CH-4
+#[test]
+fn a_panicking_sender_thread_disconnects_cleanly() {
+    watchdog(60, || {
+        let (tx, rx) = unbounded();
+        let t = thread::spawn(move || {
+            tx.send(1).unwrap();
+            panic!("worker failed");
+        });
+        assert!(t.join().is_err());
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Err(RecvError));
+    });
+}
+
+// spec: CH-5
+#[test]
+fn close_wakes_everybody_and_keeps_buffered_messages() {
+    watchdog(60, || {
+        for (name, tx, rx) in flavors::<u32>() {
+            tx.send(1).unwrap();
+            let receivers_done = thread::scope(|s| {
+                let (rx2, tx2) = (rx.clone(), tx.clone());
+                let waiter = s.spawn(move || {
+                    // Drain the buffered message, then park until the close.
+                    let first = rx2.recv();
+                    (first, rx2.recv())
+                });
+                thread::sleep(Duration::from_millis(20));
+                assert!(tx2.close(), "{name}: the first close closes");
+                assert!(!rx.close(), "{name}: the second does not");
+                waiter.join().unwrap()
+            });
+            assert_eq!(receivers_done, (Ok(1), Err(RecvError)), "{name}");
+            assert!(tx.is_disconnected() && rx.is_disconnected());
+            assert_eq!(tx.send(2), Err(SendError(2)));
+        }
+        // Buffered messages survive a close.
+        let (tx, rx) = bounded(2);
+        tx.send('a').unwrap();
+        rx.close();
+        assert_eq!(rx.try_recv(), Ok('a'));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    });
+}
+
+// spec: CH-6, CH-3
+#[test]
+fn four_senders_four_receivers_exactly_once_per_sender_order() {
+    let per = stress(50_000);
+    watchdog(300, move || {
+        for (name, tx, rx) in flavors() {
+            // Blocking sends and receives (a timeout keeps the checker's loop going).
+            assert_mpmc_delivery(
+                4,
+                4,
+                per,
+                |item| tx.send(item).map_err(|e| panic!("{name}: {e}")),
+                || rx.recv_timeout(Duration::from_millis(1)).ok(),
+            );
+        }
+    });
+}
+
+// spec: CH-6
+#[test]
+fn messages_left_in_a_dropped_channel_are_dropped_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    for (name, tx, rx) in flavors() {
+        drops.store(0, Ordering::SeqCst);
+        let sent = tx.capacity().unwrap_or(100);
+        for i in 0..sent {
+            tx.send(DropCounter::new(i, &drops)).unwrap();
+        }
+        drop(rx.recv().unwrap());
+        drop(tx);
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "{name}");
+        drop(rx);
+        assert_eq!(drops.load(Ordering::SeqCst), sent, "{name}");
+    }
+}
+
+// spec: CH-7
+#[test]
+fn handles_iterators_and_snapshots() {
+    let (tx, rx) = unbounded();
+    assert!(tx.same_channel(&tx.clone()) && rx.same_channel(&rx.clone()));
+    let (other, _) = bounded::<i32>(1);
+    assert!(!tx.same_channel(&other));
+    assert!(tx.is_empty() && rx.is_empty());
+    (1..=3).for_each(|i| tx.send(i).unwrap());
+    assert_eq!(rx.try_iter().take(1).collect::<Vec<_>>(), [1]);
+    assert_eq!((&rx).into_iter().take(1).collect::<Vec<_>>(), [2]);
+    drop(tx);
+    assert_eq!(rx.into_iter().collect::<Vec<_>>(), [3]);
+    let (tx, rx) = bounded::<u8>(1);
+    assert_eq!(
+        format!("{tx:?} {rx:?} {:?}", rx.iter()),
+        "Sender { .. } Receiver { .. } Iter { .. }"
+    );
+    assert_eq!(format!("{:?}", rx.try_iter()), "TryIter { .. }");
+    assert_eq!(format!("{:?}", rx.into_iter()), "IntoIter { .. }");
+}
+
+// spec: CH-9
+#[test]
+fn errors_match_crossbeam() {
+    struct Opaque;
+    assert_eq!(format!("{:?}", SendError(Opaque)), "SendError { .. }");
+    assert_eq!(format!("{:?}", TrySendError::Full(Opaque)), "Full(..)");
+    assert_eq!(
+        format!("{:?}", SendTimeoutError::Timeout(Opaque)),
+        "Timeout(..)"
+    );
+    assert_eq!(
+        SendError(1).to_string(),
+        "sending on a disconnected channel"
+    );
+    assert_eq!(
+        TrySendError::Full(1).to_string(),
+        "sending on a full channel"
+    );
+    assert_eq!(
+        TrySendError::Disconnected(1).to_string(),
+        "sending on a disconnected channel"
+    );
+    assert_eq!(
+        SendTimeoutError::Timeout(1).to_string(),
+        "timed out waiting on send operation"
+    );
+    assert_eq!(
+        RecvError.to_string(),
+        "receiving on an empty and disconnected channel"
+    );
+    assert_eq!(
+        TryRecvError::Empty.to_string(),
+        "receiving on an empty channel"
+    );
+    assert_eq!(
+        RecvTimeoutError::Timeout.to_string(),
+        "timed out waiting on receive operation"
+    );
+    assert_eq!(
+        TrySendError::from(SendError(3)),
+        TrySendError::Disconnected(3)
+    );
+    assert_eq!(
+        SendTimeoutError::from(SendError(3)),
+        SendTimeoutError::Disconnected(3)
+    );
+    assert_eq!(TryRecvError::from(RecvError), TryRecvError::Disconnected);
+    assert_eq!(
+        RecvTimeoutError::from(RecvError),
+        RecvTimeoutError::Disconnected
+    );
+    assert!(TrySendError::Full(1).is_full() && TrySendError::Disconnected(1).is_disconnected());
+    assert_eq!(SendTimeoutError::Timeout(9).into_inner(), 9);
+    assert!(TryRecvError::Empty.is_empty() && RecvTimeoutError::Timeout.is_timeout());
+    let boxed: Box<dyn std::error::Error> = Box::new(SendError(1));
+    assert_eq!(boxed.to_string(), "sending on a disconnected channel");
+}
