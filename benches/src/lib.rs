@@ -489,6 +489,53 @@ macro_rules! deque_workloads {
 deque_workloads!(deque_routines, routines::lockfree);
 deque_workloads!(deque_crossbeam, crossbeam_deque);
 
+/// Defines, for a channel module with crossbeam-channel's API (`$m::bounded`, `$m::unbounded`;
+/// `routines::channel` has the same), one workload written once for every contender:
+/// `run(producers, consumers, capacity, per_producer)` — producers `send` `per_producer`
+/// `u64`s each (blocking), consumers `recv` an equal share each (blocking); `capacity` `None`
+/// means unbounded. Returns the wall time and the sum received.
+#[macro_export]
+macro_rules! channel_workloads {
+    ($module:ident, $m:path) => {
+        /// Channel workloads for one contender.
+        pub mod $module {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            use std::time::Duration;
+
+            use $m as chan;
+
+            /// See the macro's docs.
+            pub fn run(
+                producers: usize,
+                consumers: usize,
+                capacity: Option<usize>,
+                per_producer: u64,
+            ) -> (Duration, u64) {
+                let (tx, rx) = match capacity {
+                    Some(cap) => chan::bounded::<u64>(cap),
+                    None => chan::unbounded::<u64>(),
+                };
+                let total = producers as u64 * per_producer;
+                assert_eq!(total % consumers as u64, 0, "equal shares");
+                let share = total / consumers as u64;
+                let sum = AtomicU64::new(0);
+                let elapsed = $crate::timed_threads(producers + consumers, |i| {
+                    if i < producers {
+                        (0..per_producer).for_each(|v| tx.send(v).unwrap());
+                    } else {
+                        let local: u64 = (0..share).map(|_| rx.recv().unwrap()).sum();
+                        sum.fetch_add(local, Ordering::Relaxed);
+                    }
+                });
+                (elapsed, sum.load(Ordering::Relaxed))
+            }
+        }
+    };
+}
+
+channel_workloads!(channel_routines, routines::channel);
+channel_workloads!(channel_crossbeam, crossbeam_channel);
+
 /// A LIFO stack of `u64`, as each contender spells it.
 pub trait BenchStack: Sync + Send {
     /// Contender name in reports.
