@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use routines::channel::{Receiver, Sender};
+use routines::channel::{OneshotReceiver, OneshotSender, Receiver, Sender};
 use routines::core::{Backoff, CachePadded, WaitQueue};
 use routines::lockfree::{
     BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
@@ -14,7 +14,7 @@ use routines::sync::*;
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5, LF-20, LF-60, CH-7
+// spec: SY-5, LF-20, LF-60, CH-7, CH-10
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -44,6 +44,8 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<Steal<u8>>();
     send_sync::<Sender<Cell<u8>>>(); // messages are moved, never shared: T: Send suffices
     send_sync::<Receiver<Cell<u8>>>();
+    send_sync::<OneshotSender<Cell<u8>>>();
+    send_sync::<OneshotReceiver<Cell<u8>>>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side

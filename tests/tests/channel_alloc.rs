@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use routines::channel::{bounded, unbounded};
+use routines::channel::{bounded, oneshot, unbounded};
 use routines_tests::{allocations_in, stress, watchdog, CountingAllocator};
 
 #[global_allocator]
@@ -62,4 +62,15 @@ fn unbounded_allocates_one_block_per_31_sends() {
         "{sends} allocations for 310 sends"
     );
     assert_eq!(allocations_in(|| while rx.try_recv().is_ok() {}), 0);
+}
+
+// spec: CH-10
+#[test]
+fn oneshot_is_one_allocation() {
+    let n = allocations_in(|| {
+        let (tx, rx) = oneshot();
+        tx.send(1u64).unwrap();
+        assert_eq!(rx.recv(), Ok(1));
+    });
+    assert_eq!(n, 1);
 }
