@@ -84,26 +84,33 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
     }
 
+    /// One send attempt: `Ok(outcome)` once settled (sent, or disconnected with the value),
+    /// `Err(value)` when full.
+    #[inline]
+    fn send_attempt(&self, value: T) -> Result<Result<(), SendTimeoutError<T>>, T> {
+        match self.try_send(value) {
+            Ok(()) => Ok(Ok(())),
+            Err(TrySendError::Disconnected(v)) => Ok(Err(SendTimeoutError::Disconnected(v))),
+            Err(TrySendError::Full(v)) => Err(v),
+        }
+    }
+
     /// Sends, waiting for room until `deadline` (`None`: forever).
     pub(crate) fn send(
         &self,
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let mut value = match self.try_send(value) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(v)) => return Err(SendTimeoutError::Disconnected(v)),
-            Err(TrySendError::Full(v)) => v,
+        let mut value = match self.send_attempt(value) {
+            Ok(outcome) => return outcome,
+            Err(v) => v,
         };
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
-            value = match self.try_send(value) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Disconnected(v)) => {
-                    return Err(SendTimeoutError::Disconnected(v));
-                }
-                Err(TrySendError::Full(v)) => v,
+            value = match self.send_attempt(value) {
+                Ok(outcome) => return outcome,
+                Err(v) => v,
             };
         }
         self.send_slow(value, deadline)
@@ -112,17 +119,15 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     #[cold]
     fn send_slow(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut held = Some(value);
-        let outcome = self.not_full.wait_until(deadline, || {
-            let value = held.take()?;
-            match self.try_send(value) {
-                Ok(()) => Some(Ok(())),
-                Err(TrySendError::Disconnected(v)) => Some(Err(SendTimeoutError::Disconnected(v))),
-                Err(TrySendError::Full(v)) => {
-                    held = Some(v);
-                    None
-                }
-            }
-        });
+        let outcome =
+            self.not_full
+                .wait_until(deadline, || match self.send_attempt(held.take()?) {
+                    Ok(outcome) => Some(outcome),
+                    Err(v) => {
+                        held = Some(v);
+                        None
+                    }
+                });
         outcome.unwrap_or_else(|| {
             Err(SendTimeoutError::Timeout(
                 held.take().expect("a timed-out send still holds its value"),
@@ -153,20 +158,25 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         Some(value)
     }
 
-    /// Receives, waiting for a message until `deadline` (`None`: forever).
-    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let attempt = || match self.try_recv() {
+    /// One receive attempt: `Some(outcome)` once settled, `None` while empty.
+    #[inline]
+    fn recv_attempt(&self) -> Option<Result<T, RecvTimeoutError>> {
+        match self.try_recv() {
             Ok(value) => Some(Ok(value)),
             Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
             Err(TryRecvError::Empty) => None,
-        };
-        if let Some(outcome) = attempt() {
+        }
+    }
+
+    /// Receives, waiting for a message until `deadline` (`None`: forever).
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        if let Some(outcome) = self.recv_attempt() {
             return outcome;
         }
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
-            if let Some(outcome) = attempt() {
+            if let Some(outcome) = self.recv_attempt() {
                 return outcome;
             }
         }
@@ -176,11 +186,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     #[cold]
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.not_empty
-            .wait_until(deadline, || match self.try_recv() {
-                Ok(value) => Some(Ok(value)),
-                Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
-                Err(TryRecvError::Empty) => None,
-            })
+            .wait_until(deadline, || self.recv_attempt())
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
