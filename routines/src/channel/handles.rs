@@ -7,6 +7,7 @@ use super::chan::Chan;
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
+use super::flavors::timer::{sleep_until, Timer};
 use crate::core::deadline_after;
 use crate::lockfree::{MpmcQueue, SegQueue};
 use crate::loom::sync::Arc;
@@ -73,7 +74,18 @@ pub struct Sender<T> {
 /// assert_eq!(rx.recv(), Ok("hi"));
 /// ```
 pub struct Receiver<T> {
-    flavor: Flavor<T>,
+    flavor: RecvFlavor<T>,
+}
+
+/// What a receiver receives from.
+enum RecvFlavor<T> {
+    /// A buffered channel shared with senders.
+    Chan(Flavor<T>),
+    /// `at` / `after` / `tick`: a schedule, and how its `Instant`s become `T` (the identity:
+    /// those constructors return `Receiver<Instant>`).
+    Timer(Arc<Timer>, fn(Instant) -> T),
+    /// `never()`: nothing, ever.
+    Never,
 }
 
 /// A channel that holds at most `cap` messages; `send` waits while it is full.
@@ -112,9 +124,74 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 
 fn pair<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {
     let receiver = Receiver {
-        flavor: flavor.share(),
+        flavor: RecvFlavor::Chan(flavor.share()),
     };
     (Sender { flavor }, receiver)
+}
+
+/// A receiver that gets one message, the `Instant` `when`, once `when` has come. It never
+/// disconnects; after its message it never delivers again.
+///
+/// # Examples
+/// ```
+/// use std::time::{Duration, Instant};
+/// let when = Instant::now() + Duration::from_millis(5);
+/// let rx = routines::channel::at(when);
+/// assert_eq!(rx.recv(), Ok(when));
+/// assert!(rx.try_recv().unwrap_err().is_empty());
+/// ```
+pub fn at(when: Instant) -> Receiver<Instant> {
+    Receiver {
+        flavor: RecvFlavor::Timer(Arc::new(Timer::at(when)), |t| t),
+    }
+}
+
+/// A receiver that gets one message, its scheduled `Instant`, after `duration` (never, if
+/// `now + duration` is not representable).
+///
+/// # Examples
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// let rx = routines::channel::after(Duration::from_millis(5));
+/// assert!(rx.recv().unwrap() >= start + Duration::from_millis(5));
+/// ```
+pub fn after(duration: Duration) -> Receiver<Instant> {
+    match Instant::now().checked_add(duration) {
+        Some(when) => at(when),
+        None => never(),
+    }
+}
+
+/// A receiver that gets a message every `duration`: the `Instant` it was due. A slow receiver
+/// does not get a burst of missed ticks: the next tick is due a full period after the last
+/// one taken.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// let rx = routines::channel::tick(Duration::from_millis(2));
+/// let (a, b) = (rx.recv().unwrap(), rx.recv().unwrap());
+/// assert!(b >= a + Duration::from_millis(2));
+/// ```
+pub fn tick(duration: Duration) -> Receiver<Instant> {
+    Receiver {
+        flavor: RecvFlavor::Timer(Arc::new(Timer::tick(duration)), |t| t),
+    }
+}
+
+/// A receiver that never gets a message and never disconnects.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// let rx = routines::channel::never::<u8>();
+/// assert!(rx.recv_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
+/// ```
+pub fn never<T>() -> Receiver<T> {
+    Receiver {
+        flavor: RecvFlavor::Never,
+    }
 }
 
 impl<T> Sender<T> {
@@ -290,7 +367,29 @@ impl<T> Receiver<T> {
     /// assert!(rx.try_recv().unwrap_err().is_empty());
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        with_chan!(&self.flavor, chan => chan.try_recv())
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.try_recv()),
+            RecvFlavor::Timer(timer, make) => timer
+                .try_take(Instant::now())
+                .map(make)
+                .ok_or(TryRecvError::Empty),
+            RecvFlavor::Never => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Receives, waiting until `deadline` (`None`: forever).
+    fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.recv(deadline)),
+            RecvFlavor::Timer(timer, make) => timer
+                .recv(deadline)
+                .map(make)
+                .ok_or(RecvTimeoutError::Timeout),
+            RecvFlavor::Never => {
+                sleep_until(deadline);
+                Err(RecvTimeoutError::Timeout)
+            }
+        }
     }
 
     /// Receives a message, waiting for one.
@@ -306,7 +405,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.recv().is_err()); // the sender is gone
     /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
-        with_chan!(&self.flavor, chan => chan.recv(None)).map_err(|_| RecvError)
+        self.recv_until(None).map_err(|_| RecvError)
     }
 
     /// Receives a message, waiting at most `timeout` (`Duration::MAX`: forever).
@@ -321,7 +420,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.recv_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        with_chan!(&self.flavor, chan => chan.recv(deadline_after(timeout)))
+        self.recv_until(deadline_after(timeout))
     }
 
     /// Receives a message, waiting until `deadline`.
@@ -336,7 +435,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.recv_deadline(Instant::now()).unwrap_err().is_timeout());
     /// ```
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        with_chan!(&self.flavor, chan => chan.recv(Some(deadline)))
+        self.recv_until(Some(deadline))
     }
 
     /// A blocking iterator: yields messages until the channel is empty and disconnected.
@@ -396,17 +495,26 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        with_chan!(&self.flavor, chan => chan.len())
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.len()),
+            RecvFlavor::Timer(timer, _) => usize::from(timer.is_due(Instant::now())),
+            RecvFlavor::Never => 0,
+        }
     }
 
-    /// The capacity of a bounded channel; `None` for unbounded ones.
+    /// The capacity of a bounded channel; `None` for unbounded ones; `Some(1)` for `at`,
+    /// `after` and `tick`; `Some(0)` for `never`.
     ///
     /// # Examples
     /// ```
     /// assert_eq!(routines::channel::bounded::<u8>(2).1.capacity(), Some(2));
     /// ```
     pub fn capacity(&self) -> Option<usize> {
-        with_chan!(&self.flavor, chan => chan.capacity())
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.capacity()),
+            RecvFlavor::Timer(..) => Some(1),
+            RecvFlavor::Never => Some(0),
+        }
     }
 
     /// `true` if both handles belong to the same channel.
@@ -417,11 +525,16 @@ impl<T> Receiver<T> {
     /// assert!(rx.same_channel(&rx.clone()));
     /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        self.flavor.same(&other.flavor)
+        match (&self.flavor, &other.flavor) {
+            (RecvFlavor::Chan(a), RecvFlavor::Chan(b)) => a.same(b),
+            (RecvFlavor::Timer(a, _), RecvFlavor::Timer(b, _)) => Arc::ptr_eq(a, b),
+            (RecvFlavor::Never, RecvFlavor::Never) => true,
+            _ => false,
+        }
     }
 
     /// Closes the channel for everybody (see [`Sender::close`]). Returns `true` if this call
-    /// closed it.
+    /// closed it. The `at`/`after`/`tick`/`never` channels cannot be closed (`false`).
     ///
     /// # Examples
     /// ```
@@ -430,7 +543,10 @@ impl<T> Receiver<T> {
     /// assert!(tx.send(1).is_err());
     /// ```
     pub fn close(&self) -> bool {
-        with_chan!(&self.flavor, chan => chan.disconnect())
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.disconnect()),
+            RecvFlavor::Timer(..) | RecvFlavor::Never => false,
+        }
     }
 
     /// `true` once the channel is disconnected.
@@ -442,7 +558,10 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_disconnected());
     /// ```
     pub fn is_disconnected(&self) -> bool {
-        with_chan!(&self.flavor, chan => chan.is_disconnected())
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.is_disconnected()),
+            RecvFlavor::Timer(..) | RecvFlavor::Never => false,
+        }
     }
 }
 
@@ -457,10 +576,15 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        with_chan!(&self.flavor, chan => chan.add_receiver());
-        Self {
-            flavor: self.flavor.share(),
-        }
+        let flavor = match &self.flavor {
+            RecvFlavor::Chan(flavor) => {
+                with_chan!(flavor, chan => chan.add_receiver());
+                RecvFlavor::Chan(flavor.share())
+            }
+            RecvFlavor::Timer(timer, make) => RecvFlavor::Timer(Arc::clone(timer), *make),
+            RecvFlavor::Never => RecvFlavor::Never,
+        };
+        Self { flavor }
     }
 }
 
@@ -472,7 +596,9 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        with_chan!(&self.flavor, chan => chan.remove_receiver());
+        if let RecvFlavor::Chan(flavor) = &self.flavor {
+            with_chan!(flavor, chan => chan.remove_receiver());
+        }
     }
 }
 

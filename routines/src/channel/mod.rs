@@ -5,8 +5,9 @@
 //! (over the segmented queue), with `Sender`/`Receiver` (both `Clone`), the send/recv method
 //! families (`x`, `try_x`, `x_timeout`, `x_deadline`), crossbeam's error types, disconnection
 //! when all senders or all receivers are gone, and an explicit [`Sender::close`] /
-//! [`Receiver::close`]; and [`oneshot`]. Not yet: rendezvous channels (`bounded(0)` panics),
-//! `after`, `at`, `tick`, `never`, `Select` / `select!`, and the `channel!` macro.
+//! [`Receiver::close`]; the receiver-only [`after`], [`at`], [`tick`] and [`never`]; and
+//! [`oneshot`]. Not yet: rendezvous channels (`bounded(0)` panics), `Select` / `select!`, and
+//! the `channel!` macro.
 //!
 //! Blocking follows the library's one parking protocol: a bounded spin, then a park on a
 //! [`WaitQueue`](crate::core::WaitQueue) whose re-check retries the operation, so no wake-up
@@ -21,5 +22,7 @@ mod oneshot;
 pub use self::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-pub use self::handles::{bounded, unbounded, IntoIter, Iter, Receiver, Sender, TryIter};
+pub use self::handles::{
+    after, at, bounded, never, tick, unbounded, IntoIter, Iter, Receiver, Sender, TryIter,
+};
 pub use self::oneshot::{oneshot, OneshotReceiver, OneshotSender};

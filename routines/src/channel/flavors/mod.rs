@@ -1,5 +1,7 @@
-//! The buffers under the channel flavors. Each implements the core's `Buffer` over one of
-//! the lock-free queues; the blocking protocol is shared (`channel/chan.rs`).
+//! The channel flavors. `array` and `list` implement the core's `Buffer` over one of the
+//! lock-free queues (the blocking protocol is shared, `channel/chan.rs`); `timer` holds the
+//! receiver-only `at`/`tick` schedules.
 
 pub(crate) mod array;
 pub(crate) mod list;
+pub(crate) mod timer;
