@@ -890,4 +890,39 @@ mod channel {
             assert_eq!(crate::loom::sync::Arc::strong_count(&value), 1);
         });
     }
+
+    #[test]
+    fn zero_send_parks_until_a_receiver_takes_it() {
+        model(|| {
+            let (tx, rx) = bounded(0);
+            let sender = thread::spawn(move || tx.send(1).is_ok());
+            assert_eq!(rx.recv(), Ok(1));
+            assert!(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn zero_timed_send_and_timed_receive_agree() {
+        // Deadlines already past (real time must not steer a loom model): each side still
+        // parks once and makes its final check under the lock, racing the other. The
+        // exchange must happen for both sides or for neither.
+        model(|| {
+            let (tx, rx) = bounded(0);
+            let sender =
+                thread::spawn(move || tx.send_deadline(1, std::time::Instant::now()).is_ok());
+            let got = rx.recv_deadline(std::time::Instant::now()).ok();
+            let sent = sender.join().unwrap();
+            assert_eq!(sent, got == Some(1));
+        });
+    }
+
+    #[test]
+    fn zero_disconnect_hands_a_parked_sender_its_value() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(0);
+            let sender = thread::spawn(move || tx.send(3));
+            drop(rx);
+            assert_eq!(sender.join().unwrap(), Err(crate::channel::SendError(3)));
+        });
+    }
 }

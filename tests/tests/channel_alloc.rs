@@ -31,24 +31,30 @@ fn bounded_send_recv_allocate_nothing() {
     assert_eq!(n, 0);
 }
 
-// spec: CH-8
+// spec: CH-8, CH-14
 #[test]
 fn contended_bounded_channel_allocates_nothing() {
     let rounds = stress(20_000) as u64;
     watchdog(120, move || {
-        // Capacity 1: both sides park often. The counting allocator counts per thread, so each
+        // Capacity 1 and rendezvous: both sides park often. The counting allocator counts per thread, so each
         // side measures its own window (spawning the producer allocates, outside both).
-        let (tx, rx) = bounded(1);
-        std::thread::scope(|s| {
-            let producer =
-                s.spawn(|| allocations_in(|| (0..rounds).for_each(|i| tx.send(i).unwrap())));
-            let consumer = allocations_in(|| {
-                for i in 0..rounds {
-                    assert_eq!(rx.recv(), Ok(i));
-                }
+        for cap in [1, 0] {
+            let (tx, rx) = bounded(cap);
+            std::thread::scope(|s| {
+                let producer =
+                    s.spawn(|| allocations_in(|| (0..rounds).for_each(|i| tx.send(i).unwrap())));
+                let consumer = allocations_in(|| {
+                    for i in 0..rounds {
+                        assert_eq!(rx.recv(), Ok(i));
+                    }
+                });
+                assert_eq!(
+                    (producer.join().unwrap(), consumer),
+                    (0, 0),
+                    "capacity {cap}"
+                );
             });
-            assert_eq!((producer.join().unwrap(), consumer), (0, 0));
-        });
+        }
     });
 }
 

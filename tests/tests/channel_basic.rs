@@ -9,9 +9,9 @@ use routines::channel::{
     bounded, unbounded, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender,
     TryRecvError, TrySendError,
 };
-use routines_tests::{assert_mpmc_delivery, panic_message, stress, watchdog, DropCounter};
+use routines_tests::{assert_mpmc_delivery, stress, watchdog, DropCounter};
 
-/// Both flavors, with a name for messages: bounded(1), bounded(4), unbounded.
+/// The buffered flavors, with a name for messages: bounded(1), bounded(4), unbounded.
 fn flavors<T>() -> Vec<(&'static str, Sender<T>, Receiver<T>)> {
     let (a, b) = bounded(1);
     let (c, d) = bounded(4);
@@ -21,6 +21,14 @@ fn flavors<T>() -> Vec<(&'static str, Sender<T>, Receiver<T>)> {
         ("bounded(4)", c, d),
         ("unbounded", e, f),
     ]
+}
+
+/// Every flavor, the rendezvous one included.
+fn all_flavors<T>() -> Vec<(&'static str, Sender<T>, Receiver<T>)> {
+    let (z, w) = bounded(0);
+    let mut all = flavors();
+    all.push(("bounded(0)", z, w));
+    all
 }
 
 // spec: CH-1
@@ -41,8 +49,9 @@ fn capacity_is_exact_and_unbounded_never_fills() {
     }
     assert!(!tx.is_full());
     assert_eq!((rx.capacity(), rx.len()), (None, many));
-    let zero = std::panic::catch_unwind(|| bounded::<u8>(0)).unwrap_err();
-    assert!(panic_message(&*zero).contains("rendezvous channels are not implemented yet"));
+    let (tx, rx) = bounded::<u8>(0);
+    assert_eq!((tx.capacity(), rx.len()), (Some(0), 0));
+    assert!(tx.is_full() && rx.is_empty(), "nothing is ever buffered");
 }
 
 // spec: CH-2
@@ -192,12 +201,12 @@ fn close_wakes_everybody_and_keeps_buffered_messages() {
     });
 }
 
-// spec: CH-6, CH-3
+// spec: CH-6, CH-3, CH-14
 #[test]
 fn four_senders_four_receivers_exactly_once_per_sender_order() {
     let per = stress(50_000);
     watchdog(300, move || {
-        for (name, tx, rx) in flavors() {
+        for (name, tx, rx) in all_flavors() {
             // Blocking sends and receives (a timeout keeps the checker's loop going).
             assert_mpmc_delivery(
                 4,

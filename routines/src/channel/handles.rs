@@ -8,6 +8,7 @@ use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use super::flavors::timer::{sleep_until, Timer};
+use super::flavors::zero::ZeroChan;
 use crate::core::deadline_after;
 use crate::lockfree::{MpmcQueue, SegQueue};
 use crate::loom::sync::Arc;
@@ -18,6 +19,8 @@ pub(crate) enum Flavor<T> {
     Array(Arc<Chan<T, MpmcQueue<T>>>),
     /// `unbounded()`.
     List(Arc<Chan<T, SegQueue<T>>>),
+    /// `bounded(0)`.
+    Zero(Arc<ZeroChan<T>>),
 }
 
 /// Runs `$body` with `$chan` bound to the channel of whichever flavor `$flavor` is.
@@ -26,6 +29,7 @@ macro_rules! with_chan {
         match $flavor {
             Flavor::Array($chan) => $body,
             Flavor::List($chan) => $body,
+            Flavor::Zero($chan) => $body,
         }
     };
 }
@@ -35,6 +39,7 @@ impl<T> Flavor<T> {
         match (self, other) {
             (Flavor::Array(a), Flavor::Array(b)) => Arc::ptr_eq(a, b),
             (Flavor::List(a), Flavor::List(b)) => Arc::ptr_eq(a, b),
+            (Flavor::Zero(a), Flavor::Zero(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -43,6 +48,7 @@ impl<T> Flavor<T> {
         match self {
             Flavor::Array(chan) => Flavor::Array(Arc::clone(chan)),
             Flavor::List(chan) => Flavor::List(Arc::clone(chan)),
+            Flavor::Zero(chan) => Flavor::Zero(Arc::clone(chan)),
         }
     }
 }
@@ -88,10 +94,9 @@ enum RecvFlavor<T> {
     Never,
 }
 
-/// A channel that holds at most `cap` messages; `send` waits while it is full.
-///
-/// # Panics
-/// If `cap` is 0: rendezvous (zero-capacity) channels are not implemented yet.
+/// A channel that holds at most `cap` messages; `send` waits while it is full. With `cap` 0
+/// it is a rendezvous channel: a send completes only when a receiver takes the value (and
+/// `try_send` succeeds only if a receiver is waiting right then).
 ///
 /// # Examples
 /// ```
@@ -101,10 +106,9 @@ enum RecvFlavor<T> {
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(
-        cap > 0,
-        "bounded(0): rendezvous channels are not implemented yet in routines"
-    );
+    if cap == 0 {
+        return pair(Flavor::Zero(Arc::new(ZeroChan::new())));
+    }
     pair(Flavor::Array(Arc::new(Chan::new(MpmcQueue::new(cap)))))
 }
 
