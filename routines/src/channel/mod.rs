@@ -5,7 +5,7 @@
 //! rendezvous channel) and [`unbounded`] (over the segmented queue), with `Sender`/`Receiver` (both `Clone`), the send/recv method
 //! families (`x`, `try_x`, `x_timeout`, `x_deadline`), crossbeam's error types, disconnection
 //! when all senders or all receivers are gone, and an explicit [`Sender::close`] /
-//! [`Receiver::close`]; the receiver-only [`after`], [`at`], [`tick`] and [`never`]; and
+//! [`Receiver::close`]; the receiver-only [`after`], [`at`], [`tick`] and [`never()`]; and
 //! [`oneshot`]. Not yet: `Select` / `select!`, and the `channel!` macro.
 //!
 //! Blocking follows the library's one parking protocol: a bounded spin, then a park on a

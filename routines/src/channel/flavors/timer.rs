@@ -1,6 +1,6 @@
 //! Receiver-only flavors that deliver `Instant`s: [`at`](crate::channel::at) / `after` (one
 //! delivery at a deadline), [`tick`](crate::channel::tick) (one delivery per period), and
-//! [`never`](crate::channel::never) (no delivery at all). No thread and no timer wheel: the
+//! [`never()`](crate::channel::never) (no delivery at all). No thread and no timer wheel: the
 //! receiver computes what is due when it looks, and a blocking receive sleeps until the next
 //! delivery (or its own deadline). These channels never disconnect.
 
