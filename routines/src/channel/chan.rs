@@ -37,13 +37,49 @@ pub(crate) trait Buffer<T> {
     fn capacity(&self) -> Option<usize>;
 }
 
+/// Live sender and receiver handles of a channel (every flavor); the last handle of either
+/// kind to go disconnects the channel.
+pub(crate) struct HandleCounts {
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+}
+
+impl HandleCounts {
+    /// One sender and one receiver.
+    pub(crate) fn new() -> Self {
+        Self {
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    pub(crate) fn add_sender(&self) {
+        // Relaxed: a new handle is made from an existing one, which keeps the count above 0.
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_receiver(&self) {
+        // Relaxed: as in `add_sender`.
+        self.receivers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sender goes; `true` if it was the last (the caller disconnects).
+    pub(crate) fn remove_sender(&self) -> bool {
+        // AcqRel: the last sender's disconnection comes after every other sender's operations.
+        self.senders.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+
+    /// A receiver goes; `true` if it was the last (the caller disconnects).
+    pub(crate) fn remove_receiver(&self) -> bool {
+        // AcqRel: as in `remove_sender`.
+        self.receivers.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+}
+
 /// A channel: its buffer, its handle counts, its disconnection flag and its two wait queues.
 pub(crate) struct Chan<T, B> {
     buffer: B,
-    /// Live `Sender` handles; the last one to go disconnects.
-    senders: AtomicUsize,
-    /// Live `Receiver` handles; the last one to go disconnects.
-    receivers: AtomicUsize,
+    handles: HandleCounts,
     /// Set once, never cleared: see the module docs.
     disconnected: AtomicBool,
     /// Senders parked until there is room (bounded buffers only).
@@ -60,8 +96,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     pub(crate) fn new(buffer: B) -> Self {
         Self {
             buffer,
-            senders: AtomicUsize::new(1),
-            receivers: AtomicUsize::new(1),
+            handles: HandleCounts::new(),
             disconnected: AtomicBool::new(false),
             not_full: WaitQueue::new(),
             not_empty: WaitQueue::new(),
@@ -208,30 +243,8 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         self.disconnected.load(Ordering::Acquire)
     }
 
-    pub(crate) fn add_sender(&self) {
-        // Relaxed: a new handle is made from an existing one, which keeps the count above 0.
-        self.senders.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn add_receiver(&self) {
-        // Relaxed: as in `add_sender`.
-        self.receivers.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A sender goes; the last one disconnects.
-    pub(crate) fn remove_sender(&self) {
-        // AcqRel: the last sender sees every other sender's pushes before it disconnects.
-        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.disconnect();
-        }
-    }
-
-    /// A receiver goes; the last one disconnects.
-    pub(crate) fn remove_receiver(&self) {
-        // AcqRel: as in `remove_sender`.
-        if self.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.disconnect();
-        }
+    pub(crate) fn handles(&self) -> &HandleCounts {
+        &self.handles
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -571,7 +571,7 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        with_chan!(&self.flavor, chan => chan.add_sender());
+        with_chan!(&self.flavor, chan => chan.handles().add_sender());
         Self {
             flavor: self.flavor.share(),
         }
@@ -582,7 +582,7 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         let flavor = match &self.flavor {
             RecvFlavor::Chan(flavor) => {
-                with_chan!(flavor, chan => chan.add_receiver());
+                with_chan!(flavor, chan => chan.handles().add_receiver());
                 RecvFlavor::Chan(flavor.share())
             }
             RecvFlavor::Timer(timer, make) => RecvFlavor::Timer(Arc::clone(timer), *make),
@@ -594,14 +594,22 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        with_chan!(&self.flavor, chan => chan.remove_sender());
+        with_chan!(&self.flavor, chan => {
+            if chan.handles().remove_sender() {
+                chan.disconnect();
+            }
+        });
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         if let RecvFlavor::Chan(flavor) = &self.flavor {
-            with_chan!(flavor, chan => chan.remove_receiver());
+            with_chan!(flavor, chan => {
+                if chan.handles().remove_receiver() {
+                    chan.disconnect();
+                }
+            });
         }
     }
 }

@@ -17,10 +17,11 @@ use ::core::cell::Cell;
 use ::core::ptr;
 use std::time::Instant;
 
+use crate::channel::chan::HandleCounts;
 use crate::channel::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::core::WaitQueue;
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::sync::Mutex;
 
 /// Packet states; changed only under the channel lock.
@@ -136,10 +137,7 @@ unsafe impl<T: Send> Send for Lists<T> {}
 /// A rendezvous channel.
 pub(crate) struct ZeroChan<T> {
     lists: Mutex<Lists<T>>,
-    /// Live `Sender` handles; the last one to go disconnects.
-    senders: AtomicUsize,
-    /// Live `Receiver` handles; the last one to go disconnects.
-    receivers: AtomicUsize,
+    handles: HandleCounts,
     /// A lock-free copy of `Lists::disconnected`, for `is_disconnected`.
     disconnected: AtomicBool,
 }
@@ -166,8 +164,7 @@ impl<T> ZeroChan<T> {
                 receivers: List::new(),
                 disconnected: false,
             }),
-            senders: AtomicUsize::new(1),
-            receivers: AtomicUsize::new(1),
+            handles: HandleCounts::new(),
             disconnected: AtomicBool::new(false),
         }
     }
@@ -303,30 +300,8 @@ impl<T> ZeroChan<T> {
         self.disconnected.load(Ordering::Acquire)
     }
 
-    pub(crate) fn add_sender(&self) {
-        // Relaxed: a new handle is made from an existing one, which keeps the count above 0.
-        self.senders.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn add_receiver(&self) {
-        // Relaxed: as in `add_sender`.
-        self.receivers.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A sender goes; the last one disconnects.
-    pub(crate) fn remove_sender(&self) {
-        // AcqRel: the last handle's disconnection comes after every other handle's operations.
-        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.disconnect();
-        }
-    }
-
-    /// A receiver goes; the last one disconnects.
-    pub(crate) fn remove_receiver(&self) {
-        // AcqRel: as in `remove_sender`.
-        if self.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.disconnect();
-        }
+    pub(crate) fn handles(&self) -> &HandleCounts {
+        &self.handles
     }
 
     /// Always 0: nothing is ever buffered.
