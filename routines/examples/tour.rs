@@ -12,7 +12,7 @@ use routines::core::{Backoff, CachePadded, WaitQueue};
 use routines::sync::{Barrier, Latch, Mutex, Once, RwLock, RwLockWriteGuard, Semaphore, WaitGroup};
 
 fn main() {
-    println!("routines tour: core and sync\n");
+    println!("routines tour: core, sync, lockfree and channels\n");
 
     // core
     let padded = CachePadded::new(AtomicUsize::new(0));
@@ -177,5 +177,144 @@ fn main() {
         "Once: 4 callers, the closure ran {} time(s)",
         runs.load(Ordering::Relaxed)
     );
-    println!("\nMore arrives with the lock-free, channel, future and scheduler issues.");
+    lockfree_tour();
+    channel_tour();
+    println!("\nMore arrives with the select, future and scheduler issues.");
+}
+
+fn lockfree_tour() {
+    use routines::lockfree::{MpmcQueue, MpscQueue, SegQueue, Steal, TreiberStack, Worker};
+
+    println!();
+    let q = MpmcQueue::new(3);
+    (0..3).for_each(|i| q.push(i).unwrap());
+    println!(
+        "MpmcQueue(3): holds exactly 3, a 4th push gives the value back: {:?}",
+        q.push(3)
+    );
+    let seg = SegQueue::new();
+    (0..100).for_each(|i| seg.push(i));
+    println!(
+        "SegQueue: 100 pushed, {} queued, first out {:?}",
+        seg.len(),
+        seg.pop()
+    );
+
+    let mailbox = MpscQueue::new();
+    std::thread::scope(|s| {
+        for p in 0..3 {
+            let mailbox = &mailbox;
+            s.spawn(move || (0..1_000).for_each(|i| mailbox.push((p, i))));
+        }
+    });
+    let mut consumer = mailbox.consumer().expect("one consumer at a time");
+    let mut n = 0;
+    while consumer.pop().is_some() {
+        n += 1;
+    }
+    println!("MpscQueue: 3 producers x 1 000 -> the one consumer got {n}");
+
+    let (tx, mut rx) = routines::lockfree::spsc::SpscQueue::new(4);
+    tx_rx_spsc(tx, &mut rx);
+
+    let stack = TreiberStack::new();
+    (1..=3).for_each(|i| stack.push(i));
+    println!(
+        "TreiberStack: pushed 1, 2, 3, popped {:?} first",
+        stack.pop()
+    );
+
+    let worker = Worker::new_lifo();
+    (1..=6).for_each(|i| worker.push(i));
+    let thief = worker.stealer();
+    let mine = Worker::new_lifo();
+    let stolen = thief.steal_batch_and_pop(&mine);
+    println!(
+        "Deque: owner pops newest {:?}; a batch thief took the oldest half (1, 2, 3): it returns {:?} and moved {} into its own deque",
+        worker.pop(),
+        match stolen {
+            Steal::Success(v) => Some(v),
+            _ => None,
+        },
+        mine.len()
+    );
+}
+
+fn tx_rx_spsc(
+    mut tx: routines::lockfree::spsc::Producer<u32>,
+    rx: &mut routines::lockfree::spsc::Consumer<u32>,
+) {
+    let t = std::thread::spawn(move || {
+        for i in 0..10_000 {
+            while tx.push(i).is_err() {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    let mut expected = 0;
+    while expected < 10_000 {
+        if let Ok(v) = rx.pop() {
+            assert_eq!(v, expected);
+            expected += 1;
+        }
+    }
+    t.join().unwrap();
+    println!("spsc ring (4 slots): 10 000 values arrived in order");
+}
+
+fn channel_tour() {
+    use routines::channel::{after, bounded, oneshot, tick, unbounded};
+
+    println!();
+    let (tx, rx) = bounded(16);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for p in 0..4u64 {
+            let tx = tx.clone();
+            s.spawn(move || (0..25_000).for_each(|i| tx.send(p * 25_000 + i).unwrap()));
+        }
+        drop(tx);
+        let sum: u64 = rx.iter().sum();
+        println!(
+            "bounded(16): 4 senders x 25 000 -> sum {sum} in {:?}; iter ended when the last sender left",
+            start.elapsed()
+        );
+    });
+
+    let (tx, rx) = bounded(0);
+    let t = std::thread::spawn(move || {
+        let sent = Instant::now();
+        tx.send("hand-over").unwrap();
+        sent.elapsed()
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let got = rx.recv().unwrap();
+    println!(
+        "bounded(0): {got:?} taken; the sender waited {:?} for a receiver",
+        t.join().unwrap()
+    );
+
+    let (tx, rx) = unbounded::<&str>();
+    tx.send("buffered").unwrap();
+    tx.close();
+    println!(
+        "close(): send now fails ({:?}), still buffered: {:?}, then {:?}",
+        tx.send("late").unwrap_err(),
+        rx.recv(),
+        rx.recv()
+    );
+
+    let (tx, rx) = oneshot();
+    std::thread::spawn(move || tx.send(6 * 7).unwrap());
+    println!("oneshot: {:?}", rx.recv());
+
+    let start = Instant::now();
+    let timeout = after(Duration::from_millis(10));
+    let ticks = tick(Duration::from_millis(3));
+    let n = (0..3).filter(|_| ticks.recv().is_ok()).count();
+    timeout.recv().unwrap();
+    println!(
+        "tick(3 ms): {n} ticks; after(10 ms) fired at +{:?}",
+        start.elapsed()
+    );
 }
