@@ -1,24 +1,33 @@
-//! Channels: routines vs crossbeam-channel, in one run (more peers and scenarios come with
-//! the rest of issue 4).
+//! Channels: routines vs crossbeam-channel, flume and kanal, in one run (std::sync::mpsc, the
+//! ping-pong and select scenarios come with the rest of issue 4).
 //!
 //! `cargo bench -p routines-benches --bench channel`; see `benches/README.md`.
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use routines_benches::{channel_crossbeam, channel_routines, timed_cell};
+use routines_benches::{
+    channel_crossbeam, channel_flume, channel_kanal, channel_routines, timed_cell,
+};
 
 /// Messages per producer in one sample.
 const PER: u64 = 100_000;
 
 fn throughput(c: &mut Criterion) {
     type Run = fn(usize, usize, Option<usize>, u64) -> (Duration, u64);
-    let contenders: [(&str, Run); 2] = [
+    let contenders: [(&str, Run); 4] = [
         ("routines", channel_routines::run),
         ("crossbeam", channel_crossbeam::run),
+        ("flume", channel_flume::run),
+        ("kanal", channel_kanal::run),
     ];
     for (shape, producers, consumers) in [("spsc", 1, 1), ("mpsc", 4, 1), ("mpmc", 4, 4)] {
-        for (cap_name, capacity) in [("1", Some(1)), ("1024", Some(1024)), ("unbounded", None)] {
+        for (cap_name, capacity) in [
+            ("0", Some(0)),
+            ("1", Some(1)),
+            ("1024", Some(1024)),
+            ("unbounded", None),
+        ] {
             let per = PER / producers as u64;
             let mut g = c.benchmark_group(format!("channel_{shape}_{cap_name}"));
             g.throughput(Throughput::Elements(per * producers as u64));

@@ -535,6 +535,8 @@ macro_rules! channel_workloads {
 
 channel_workloads!(channel_routines, routines::channel);
 channel_workloads!(channel_crossbeam, crossbeam_channel);
+channel_workloads!(channel_flume, flume);
+channel_workloads!(channel_kanal, kanal);
 
 /// A LIFO stack of `u64`, as each contender spells it.
 pub trait BenchStack: Sync + Send {
