@@ -112,10 +112,11 @@ impl<T> OneshotSender<T> {
                 inner.ready.notify_all();
                 Ok(())
             }
-            // SAFETY: the CAS failed, so the state never said `SENT`: nobody else has read or will read the value we wrote.
-            Err(_) => Err(SendError(
-                inner.value.with(|v| unsafe { (*v).assume_init_read() }),
-            )),
+            Err(_) => {
+                // SAFETY: the CAS failed, so the state never said `SENT`: nobody else has read or will read the value we wrote.
+                let value = inner.value.with(|v| unsafe { (*v).assume_init_read() });
+                Err(SendError(value))
+            }
         }
     }
 
@@ -243,10 +244,9 @@ impl<T> Drop for OneshotReceiver<T> {
         // Acquire: pairs with the sender's Release CAS to `SENT`, so a value we find is
         // written and ours to drop.
         if self.inner.state.swap(RECEIVER_GONE, Ordering::Acquire) == SENT {
+            let value = &self.inner.value;
             // SAFETY: the state was `SENT` and is now `RECEIVER_GONE`: nobody else will read the value.
-            self.inner
-                .value
-                .with_mut(|v| unsafe { (*v).assume_init_drop() });
+            value.with_mut(|v| unsafe { (*v).assume_init_drop() });
         }
     }
 }
