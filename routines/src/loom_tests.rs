@@ -925,4 +925,107 @@ mod channel {
             assert_eq!(sender.join().unwrap(), Err(crate::channel::SendError(3)));
         });
     }
+
+    // ---- selection (spec/channel.md SEL-*) ----
+
+    #[test]
+    fn select_wakes_on_the_second_of_two_buffered_channels() {
+        model(|| {
+            let (_tx1, rx1) = bounded::<u8>(1);
+            let (tx2, rx2) = unbounded::<u8>();
+            let sender = thread::spawn(move || tx2.send(9).unwrap());
+            // Parks (registered with both) until the send claims it.
+            crate::select! {
+                recv(rx1) -> _ => panic!("nothing is sent on rx1"),
+                recv(rx2) -> v => assert_eq!(v, Ok(9)),
+            }
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn select_send_waits_for_room() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(1);
+            tx.send(1).unwrap();
+            let receiver = thread::spawn(move || (rx.recv(), rx.recv()));
+            crate::select! {
+                send(tx, 2) -> res => assert!(res.is_ok()),
+            }
+            assert_eq!(receiver.join().unwrap(), (Ok(1), Ok(2)));
+        });
+    }
+
+    #[test]
+    fn select_is_woken_by_disconnection() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(0);
+            let (_tx2, rx2) = unbounded::<u8>();
+            let dropper = thread::spawn(move || drop(tx));
+            crate::select! {
+                recv(rx) -> v => assert_eq!(v, Err(RecvError)),
+                recv(rx2) -> _ => panic!("nothing is sent on rx2"),
+            }
+            dropper.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn select_recv_on_rendezvous_pairs_with_a_plain_send() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(0);
+            let sender = thread::spawn(move || tx.send(4).is_ok());
+            crate::select! {
+                recv(rx) -> v => assert_eq!(v, Ok(4)),
+            }
+            assert!(sender.join().unwrap());
+        });
+    }
+
+    #[test]
+    fn select_send_on_rendezvous_pairs_with_a_plain_recv() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(0);
+            let receiver = thread::spawn(move || rx.recv());
+            crate::select! {
+                send(tx, 6) -> res => assert!(res.is_ok()),
+            }
+            assert_eq!(receiver.join().unwrap(), Ok(6));
+        });
+    }
+
+    #[test]
+    fn two_selects_pair_on_a_rendezvous_channel() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(0);
+            let receiver = thread::spawn(move || {
+                crate::select! {
+                    recv(rx) -> v => v,
+                }
+            });
+            crate::select! {
+                send(tx, 8) -> res => assert!(res.is_ok()),
+            }
+            assert_eq!(receiver.join().unwrap(), Ok(8));
+        });
+    }
+
+    #[test]
+    fn timed_out_select_does_not_lose_a_rendezvous() {
+        model(|| {
+            let (tx, rx) = bounded::<u8>(0);
+            // The sender keeps `tx` alive (returns it), so the channel never disconnects.
+            let sender = thread::spawn(move || {
+                let sent = tx.send_timeout(3, std::time::Duration::ZERO).is_ok();
+                (sent, tx)
+            });
+            // A deadline in the past: one round, then give up; the exchange happened for
+            // both sides or for neither.
+            let got = crate::select! {
+                recv(rx) -> v => Some(v.unwrap()),
+                default => None,
+            };
+            assert_eq!(sender.join().unwrap().0, got.is_some());
+        });
+    }
 }

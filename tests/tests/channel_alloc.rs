@@ -80,3 +80,41 @@ fn oneshot_is_one_allocation() {
     });
     assert_eq!(n, 1);
 }
+
+// spec: SEL-7
+#[test]
+fn select_macro_allocates_nothing_once_warm() {
+    let rounds = stress(5_000) as u64;
+    watchdog(120, move || {
+        for cap in [0, 1] {
+            let (tx, rx) = bounded(cap);
+            let (_tx2, rx2) = bounded::<u64>(cap);
+            std::thread::scope(|s| {
+                let producer = s.spawn(|| {
+                    // Warm-up, late enough that the consumer has registered: its thread-local
+                    // context and the channel's selector list get their memory now.
+                    std::thread::sleep(Duration::from_millis(20));
+                    tx.send(u64::MAX).unwrap();
+                    allocations_in(|| (0..rounds).for_each(|i| tx.send(i).unwrap()))
+                });
+                let recv_one = || {
+                    routines::select! {
+                        recv(rx) -> v => v.unwrap(),
+                        recv(rx2) -> _ => unreachable!(),
+                    }
+                };
+                assert_eq!(recv_one(), u64::MAX);
+                let consumer = allocations_in(|| {
+                    for i in 0..rounds {
+                        assert_eq!(recv_one(), i);
+                    }
+                });
+                assert_eq!(
+                    (producer.join().unwrap(), consumer),
+                    (0, 0),
+                    "capacity {cap}"
+                );
+            });
+        }
+    });
+}

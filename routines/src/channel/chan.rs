@@ -15,9 +15,11 @@
 use ::core::marker::PhantomData;
 use std::time::Instant;
 
+use super::context::{Context, Selectors};
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::core::{Backoff, WaitQueue};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::Arc;
 
 /// Spin (with `Backoff`) before parking. Not under loom: loom runs a yielding thread again
 /// only once the others have moved on, which would keep the models from ever parking.
@@ -33,6 +35,10 @@ pub(crate) trait Buffer<T> {
     fn try_pop(&self) -> Option<T>;
     /// Number of messages (a snapshot).
     fn len(&self) -> usize;
+    /// `true` if there is no message (a snapshot).
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// The capacity of a bounded buffer.
     fn capacity(&self) -> Option<usize>;
 }
@@ -86,6 +92,10 @@ pub(crate) struct Chan<T, B> {
     not_full: WaitQueue,
     /// Receivers parked until there is a message.
     not_empty: WaitQueue,
+    /// Selecting threads waiting to send (counted in `not_full`'s waiters).
+    send_selectors: Selectors,
+    /// Selecting threads waiting to receive (counted in `not_empty`'s waiters).
+    recv_selectors: Selectors,
     /// Names `T` without affecting auto traits: the buffer owns the messages, and its own
     /// `Send`/`Sync` (`T: Send`) decide the channel's.
     _messages: PhantomData<fn(T) -> T>,
@@ -100,6 +110,8 @@ impl<T, B: Buffer<T>> Chan<T, B> {
             disconnected: AtomicBool::new(false),
             not_full: WaitQueue::new(),
             not_empty: WaitQueue::new(),
+            send_selectors: Selectors::new(),
+            recv_selectors: Selectors::new(),
             _messages: PhantomData,
         }
     }
@@ -112,7 +124,9 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
         match self.buffer.try_push(value) {
             Ok(()) => {
-                self.not_empty.notify_one();
+                if self.not_empty.notify_one() {
+                    self.recv_selectors.notify_one();
+                }
                 Ok(())
             }
             Err(value) => Err(TrySendError::Full(value)),
@@ -187,8 +201,8 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     #[inline]
     fn pop(&self) -> Option<T> {
         let value = self.buffer.try_pop()?;
-        if B::BOUNDED {
-            self.not_full.notify_one();
+        if B::BOUNDED && self.not_full.notify_one() {
+            self.send_selectors.notify_one();
         }
         Some(value)
     }
@@ -235,7 +249,47 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
         self.not_full.notify_all();
         self.not_empty.notify_all();
+        self.send_selectors.notify_all();
+        self.recv_selectors.notify_all();
         true
+    }
+
+    /// `true` if a receive would not wait: a message, or disconnected.
+    pub(crate) fn is_recv_ready(&self) -> bool {
+        !self.buffer.is_empty() || self.is_disconnected()
+    }
+
+    /// `true` if a send would not wait: room, or disconnected.
+    pub(crate) fn is_send_ready(&self) -> bool {
+        !B::BOUNDED
+            || self
+                .buffer
+                .capacity()
+                .is_some_and(|c| self.buffer.len() < c)
+            || self.is_disconnected()
+    }
+
+    /// Registers a selecting thread for receiving; returns whether a receive is possible
+    /// now (the re-check after registering).
+    pub(crate) fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
+        self.recv_selectors
+            .register(&self.not_empty, cx, oper, observer);
+        self.is_recv_ready()
+    }
+
+    pub(crate) fn unregister_recv(&self, cx: &Context, oper: usize) {
+        self.recv_selectors.unregister(&self.not_empty, cx, oper);
+    }
+
+    /// Registers a selecting thread for sending; returns whether a send is possible now.
+    pub(crate) fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
+        self.send_selectors
+            .register(&self.not_full, cx, oper, observer);
+        self.is_send_ready()
+    }
+
+    pub(crate) fn unregister_send(&self, cx: &Context, oper: usize) {
+        self.send_selectors.unregister(&self.not_full, cx, oper);
     }
 
     pub(crate) fn is_disconnected(&self) -> bool {

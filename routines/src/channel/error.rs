@@ -268,3 +268,50 @@ impl<T> std::error::Error for SendTimeoutError<T> {}
 impl std::error::Error for RecvError {}
 impl std::error::Error for TryRecvError {}
 impl std::error::Error for RecvTimeoutError {}
+
+/// [`Select::try_select`](super::Select::try_select) found no operation that could complete.
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub struct TrySelectError;
+
+/// [`Select::select_timeout`](super::Select::select_timeout) (or `select_deadline`): no
+/// operation completed in time.
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub struct SelectTimeoutError;
+
+/// [`Select::try_ready`](super::Select::try_ready) found no operation that was possible.
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub struct TryReadyError;
+
+/// [`Select::ready_timeout`](super::Select::ready_timeout) (or `ready_deadline`): no
+/// operation became possible in time.
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub struct ReadyTimeoutError;
+
+impl fmt::Display for TrySelectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("all operations in select would block")
+    }
+}
+
+impl fmt::Display for SelectTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("timed out waiting on select")
+    }
+}
+
+impl fmt::Display for TryReadyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("all operations in select would block")
+    }
+}
+
+impl fmt::Display for ReadyTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("timed out waiting on ready")
+    }
+}
+
+impl std::error::Error for TrySelectError {}
+impl std::error::Error for SelectTimeoutError {}
+impl std::error::Error for TryReadyError {}
+impl std::error::Error for ReadyTimeoutError {}

@@ -84,7 +84,7 @@ pub struct Receiver<T> {
 }
 
 /// What a receiver receives from.
-enum RecvFlavor<T> {
+pub(crate) enum RecvFlavor<T> {
     /// A buffered channel shared with senders.
     Chan(Flavor<T>),
     /// `at` / `after` / `tick`: a schedule, and how its `Instant`s become `T` (the identity:
@@ -199,6 +199,11 @@ pub fn never<T>() -> Receiver<T> {
 }
 
 impl<T> Sender<T> {
+    /// The channel, for `Select`.
+    pub(crate) fn flavor(&self) -> &Flavor<T> {
+        &self.flavor
+    }
+
     /// Sends `value` without waiting.
     ///
     /// # Errors
@@ -357,6 +362,11 @@ impl<T> Sender<T> {
 }
 
 impl<T> Receiver<T> {
+    /// What the receiver receives from, for `Select`.
+    pub(crate) fn recv_flavor(&self) -> &RecvFlavor<T> {
+        &self.flavor
+    }
+
     /// Receives a message without waiting.
     ///
     /// # Errors
@@ -568,6 +578,13 @@ impl<T> Receiver<T> {
         }
     }
 }
+
+// A panic during an operation leaves the channel consistent (there is no poisoning): the
+// handles may cross `catch_unwind`, as crossbeam-channel's do.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {

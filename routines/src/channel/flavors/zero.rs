@@ -10,6 +10,18 @@
 //! free its stack frame. A timed-out owner still linked unlinks itself; if it was already
 //! taken, the exchange happened and it reports success. Nothing is allocated per message.
 //!
+//! Selection (`Select`, `select!`): a selecting thread registers an [`Entry`] in the
+//! channel's `send_selectors` / `recv_selectors` instead of a packet. An arriving counterpart
+//! (plain or itself selecting) that finds no packet *claims* such an entry's context (a CAS,
+//! see `channel/context.rs`), publishes a packet of its own to it (a sender's holds the
+//! value, a receiver's is empty) and waits until the selecting thread completes the exchange
+//! through that packet; such a packet is `CLAIMED`: its owner waits for the end without a
+//! deadline. A selecting *sender* that finds a waiting receiver reserves its packet
+//! (`CLAIMED`) and fills it when `SelectedOperation::send` comes with the value; if the
+//! operation is dropped instead, the packet is marked `RETRY` and its owner waits again.
+//! A thread never claims its own entries. Registering (or parking a packet) wakes the
+//! observers (`Select::ready`) of the other side.
+//!
 //! Progress: blocking by nature; the lock is held only for a few pointer operations and one
 //! wake call.
 
@@ -18,10 +30,14 @@ use ::core::ptr;
 use std::time::Instant;
 
 use crate::channel::chan::HandleCounts;
-use crate::channel::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::channel::context::{abandoned_packet, Context, Entry};
+use crate::channel::error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
 use crate::core::WaitQueue;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use crate::loom::sync::Arc;
 use crate::sync::Mutex;
 
 /// Packet states; changed only under the channel lock.
@@ -30,6 +46,11 @@ const WAITING: u32 = 0;
 const DONE: u32 = 1;
 /// The channel was disconnected while the packet waited.
 const DISCONNECTED: u32 = 2;
+/// Reserved by a selecting counterpart (or handed to one): the owner waits for `DONE` or
+/// `RETRY` without a deadline.
+const CLAIMED: u32 = 3;
+/// The selecting counterpart dropped its operation: the owner starts over.
+const RETRY: u32 = 4;
 
 /// A blocked operation, on its owner's stack.
 struct Packet<T> {
@@ -84,6 +105,10 @@ impl<T> List<T> {
         self.tail = p;
     }
 
+    fn is_empty(&self) -> bool {
+        self.head.is_null()
+    }
+
     /// The first packet, unlinked. The caller holds the channel lock.
     fn pop_front(&mut self) -> Option<*const Packet<T>> {
         let p = self.head;
@@ -127,8 +152,61 @@ impl<T> List<T> {
 struct Lists<T> {
     senders: List<T>,
     receivers: List<T>,
+    /// Selecting threads (and observers) waiting to send.
+    send_selectors: Vec<Entry>,
+    /// Selecting threads (and observers) waiting to receive.
+    recv_selectors: Vec<Entry>,
     disconnected: bool,
 }
+
+/// Claims the first selecting thread in `entries` that is not `me` and still waiting, and
+/// unlinks its entry.
+fn claim(entries: &mut Vec<Entry>, me: Option<&Context>) -> Option<Entry> {
+    let i = entries
+        .iter()
+        .position(|e| !e.observer && me.is_none_or(|me| !e.is(me)) && e.cx.try_claim(e.oper))?;
+    Some(entries.remove(i))
+}
+
+/// `true` if `entries` has a selecting thread other than `me` that could still be claimed.
+fn can_claim(entries: &[Entry], me: &Context) -> bool {
+    entries
+        .iter()
+        .any(|e| !e.observer && !e.is(me) && e.cx.is_waiting())
+}
+
+/// Wakes every observer in `entries` but `me`'s: the other side just got a counterpart.
+fn notify_observers(entries: &[Entry], me: Option<&Context>) {
+    for e in entries
+        .iter()
+        .filter(|e| e.observer && me.is_none_or(|me| !e.is(me)))
+    {
+        if e.cx.try_claim(e.oper) {
+            e.cx.unpark();
+        }
+    }
+}
+
+/// What a selecting sender reserved (see the module docs); type-free, so it can travel in a
+/// `SelectedOperation`.
+#[derive(Debug)]
+pub(crate) enum Reservation {
+    /// Nothing reserved yet.
+    None,
+    /// The channel is disconnected: completing hands the value back.
+    Disconnected,
+    /// A waiting receiver's packet (a `*const Packet<T>`), unlinked and `CLAIMED`.
+    Packet(*const ()),
+    /// A selecting receiver, claimed: it waits for our packet.
+    Selector(Entry),
+}
+
+// SAFETY: a reserved packet's owner waits (without a deadline) until the reservation is
+// completed or given back, and either is done under the channel lock from any thread; the
+// pointer itself is never dereferenced outside that lock.
+unsafe impl Send for Reservation {}
+// SAFETY: `&Reservation` gives no access to the packet.
+unsafe impl Sync for Reservation {}
 
 // SAFETY: the lists only hold pointers to packets whose owners wait for the lock before
 // freeing them; values in packets move between threads (`T: Send`).
@@ -162,6 +240,8 @@ impl<T> ZeroChan<T> {
             lists: Mutex::new(Lists {
                 senders: List::new(),
                 receivers: List::new(),
+                send_selectors: Vec::new(),
+                recv_selectors: Vec::new(),
                 disconnected: false,
             }),
             handles: HandleCounts::new(),
@@ -187,39 +267,55 @@ impl<T> ZeroChan<T> {
         self.send_inner(value, Wait::Until(deadline))
     }
 
-    fn send_inner(&self, value: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
-        let mut lists = self.lists.lock();
-        if lists.disconnected {
-            return Err(SendTimeoutError::Disconnected(value));
-        }
-        if let Some(r) = lists.receivers.pop_front() {
-            // SAFETY: `r` was just unlinked under the lock we hold; its owner waits for the lock before it looks at its slot.
-            unsafe { (*r).slot.with_mut(|s| *s = Some(value)) };
-            // SAFETY: as above.
-            unsafe { finish(r, DONE) };
-            return Ok(());
-        }
-        let Wait::Until(deadline) = wait else {
-            return Err(SendTimeoutError::Timeout(value));
-        };
-        let packet = Packet::new(Some(value));
-        // SAFETY: `packet` stays in this frame until it is unlinked (below, or by a receiver or the disconnection, under the lock we take again before leaving).
-        unsafe { lists.senders.push_back(&packet) };
-        drop(lists);
-        park(&packet, deadline);
-        let mut lists = self.lists.lock();
-        // Relaxed: under the lock, which every state change is made under.
-        let state = packet.state.load(Ordering::Relaxed);
-        if state == WAITING {
-            lists.senders.remove(&packet);
-        }
-        drop(lists);
-        // SAFETY: the packet is unlinked and we hold no reference others can use: the slot is ours.
-        let back = || unsafe { packet.slot.with_mut(|s| (*s).take()) }.expect("unsent value");
-        match state {
-            DONE => Ok(()),
-            DISCONNECTED => Err(SendTimeoutError::Disconnected(back())),
-            _ => Err(SendTimeoutError::Timeout(back())),
+    fn send_inner(&self, mut value: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
+        loop {
+            let mut lists = self.lists.lock();
+            if lists.disconnected {
+                return Err(SendTimeoutError::Disconnected(value));
+            }
+            if let Some(r) = lists.receivers.pop_front() {
+                // SAFETY: `r` was just unlinked under the lock we hold; its owner waits for the lock before it looks at its slot.
+                unsafe { (*r).slot.with_mut(|s| *s = Some(value)) };
+                // SAFETY: as above.
+                unsafe { finish(r, DONE) };
+                return Ok(());
+            }
+            if let Some(e) = claim(&mut lists.recv_selectors, None) {
+                // A selecting receiver takes the value from our packet.
+                let packet = Packet::new(Some(value));
+                packet.state.store(CLAIMED, Ordering::Relaxed);
+                e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
+                drop(lists);
+                if self.wait_claimed(&packet) == DONE {
+                    return Ok(());
+                }
+                // SAFETY: the selecting receiver gave up without touching the slot, and the lock taken in `wait_claimed` proves it is done with the packet.
+                value = unsafe { packet.slot.with_mut(|s| (*s).take()) }.expect("unsent value");
+                continue;
+            }
+            let Wait::Until(deadline) = wait else {
+                return Err(SendTimeoutError::Timeout(value));
+            };
+            let packet = Packet::new(Some(value));
+            // SAFETY: `packet` stays in this frame until it is unlinked (below, or by a receiver or the disconnection, under the lock we take again before leaving).
+            unsafe { lists.senders.push_back(&packet) };
+            notify_observers(&lists.recv_selectors, None);
+            drop(lists);
+            park(&packet, deadline);
+            let mut lists = self.lists.lock();
+            // Relaxed: under the lock, which every state change is made under.
+            let state = packet.state.load(Ordering::Relaxed);
+            if state == WAITING {
+                lists.senders.remove(&packet);
+            }
+            drop(lists);
+            // SAFETY: the packet is unlinked and we hold no reference others can use: the slot is ours.
+            let back = || unsafe { packet.slot.with_mut(|s| (*s).take()) }.expect("unsent value");
+            return match state {
+                DONE => Ok(()),
+                DISCONNECTED => Err(SendTimeoutError::Disconnected(back())),
+                _ => Err(SendTimeoutError::Timeout(back())),
+            };
         }
     }
 
@@ -237,41 +333,236 @@ impl<T> ZeroChan<T> {
     }
 
     fn recv_inner(&self, wait: Wait) -> Result<T, RecvTimeoutError> {
+        loop {
+            let mut lists = self.lists.lock();
+            if let Some(s) = lists.senders.pop_front() {
+                // SAFETY: `s` was just unlinked under the lock we hold; its owner waits for the lock before it looks at its slot.
+                let value = unsafe { (*s).slot.with_mut(|v| (*v).take()) };
+                // SAFETY: as above.
+                unsafe { finish(s, DONE) };
+                return Ok(value.expect("a waiting sender's packet holds its value"));
+            }
+            if let Some(e) = claim(&mut lists.send_selectors, None) {
+                // A selecting sender fills our packet.
+                let packet = Packet::new(None);
+                packet.state.store(CLAIMED, Ordering::Relaxed);
+                e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
+                drop(lists);
+                if self.wait_claimed(&packet) == DONE {
+                    return Ok(take_received(&packet));
+                }
+                continue;
+            }
+            if lists.disconnected {
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            let Wait::Until(deadline) = wait else {
+                return Err(RecvTimeoutError::Timeout);
+            };
+            let packet = Packet::new(None);
+            // SAFETY: as in `send_inner`.
+            unsafe { lists.receivers.push_back(&packet) };
+            notify_observers(&lists.send_selectors, None);
+            drop(lists);
+            park(&packet, deadline);
+            let mut lists = self.lists.lock();
+            // Relaxed: under the lock, as in `send_inner`.
+            let mut state = packet.state.load(Ordering::Relaxed);
+            if state == WAITING {
+                lists.receivers.remove(&packet);
+            }
+            drop(lists);
+            if state == CLAIMED {
+                // A selecting sender reserved us: it fills the packet or gives it back.
+                state = self.wait_claimed(&packet);
+            }
+            return match state {
+                DONE => Ok(take_received(&packet)),
+                DISCONNECTED => Err(RecvTimeoutError::Disconnected),
+                RETRY => continue,
+                _ => Err(RecvTimeoutError::Timeout),
+            };
+        }
+    }
+
+    /// Waits (without a deadline) for the end of a `CLAIMED` packet's exchange, then takes
+    /// the lock once: the completer finished under it, so afterwards nobody touches the
+    /// packet. Returns `DONE` or `RETRY`.
+    fn wait_claimed(&self, packet: &Packet<T>) -> u32 {
+        packet.wake.wait_until(None, || {
+            // Acquire: pairs with the Release store in `finish`.
+            let state = packet.state.load(Ordering::Acquire);
+            (state != CLAIMED).then_some(state)
+        });
+        drop(self.lists.lock());
+        // Relaxed: after the lock, under which it was written.
+        packet.state.load(Ordering::Relaxed)
+    }
+
+    // ---- selection (see the module docs) ----
+
+    /// A selecting receive, now: takes a waiting sender's value, or claims a selecting
+    /// sender and waits for its value. `None` if neither (and not disconnected).
+    pub(crate) fn select_recv(&self, cx: &Context) -> Option<Result<T, RecvError>> {
         let mut lists = self.lists.lock();
         if let Some(s) = lists.senders.pop_front() {
             // SAFETY: `s` was just unlinked under the lock we hold; its owner waits for the lock before it looks at its slot.
             let value = unsafe { (*s).slot.with_mut(|v| (*v).take()) };
             // SAFETY: as above.
             unsafe { finish(s, DONE) };
-            return Ok(value.expect("a waiting sender's packet holds its value"));
+            return Some(Ok(value.expect("a waiting sender's packet holds its value")));
         }
-        if lists.disconnected {
-            return Err(RecvTimeoutError::Disconnected);
+        if let Some(e) = claim(&mut lists.send_selectors, Some(cx)) {
+            let packet = Packet::new(None);
+            packet.state.store(CLAIMED, Ordering::Relaxed);
+            e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
+            drop(lists);
+            return (self.wait_claimed(&packet) == DONE).then(|| Ok(take_received(&packet)));
         }
-        let Wait::Until(deadline) = wait else {
-            return Err(RecvTimeoutError::Timeout);
-        };
-        let packet = Packet::new(None);
-        // SAFETY: as in `send_inner`.
-        unsafe { lists.receivers.push_back(&packet) };
-        drop(lists);
-        park(&packet, deadline);
+        lists.disconnected.then_some(Err(RecvError))
+    }
+
+    /// A selecting send, now: reserves a waiting receiver (or a selecting one); the value
+    /// comes later, in [`complete_send`](Self::complete_send).
+    pub(crate) fn select_send(&self, cx: &Context) -> Reservation {
         let mut lists = self.lists.lock();
-        // Relaxed: under the lock, as in `send_inner`.
-        let state = packet.state.load(Ordering::Relaxed);
-        if state == WAITING {
-            lists.receivers.remove(&packet);
+        if lists.disconnected {
+            return Reservation::Disconnected;
         }
+        if let Some(r) = lists.receivers.pop_front() {
+            // SAFETY: just unlinked under the lock we hold; its owner waits for the lock.
+            unsafe { &*r }.state.store(CLAIMED, Ordering::Release);
+            return Reservation::Packet(r.cast());
+        }
+        match claim(&mut lists.recv_selectors, Some(cx)) {
+            Some(e) => Reservation::Selector(e),
+            None => Reservation::None,
+        }
+    }
+
+    /// A selecting receiver that was claimed: waits for the claimer's packet and takes its
+    /// value. `None` if the claimer gave up (or it was the disconnection).
+    pub(crate) fn accept_recv(&self, cx: &Context) -> Option<Result<T, RecvError>> {
+        let p = cx.wait_packet();
+        if p == abandoned_packet() {
+            return None;
+        }
+        let p: *const Packet<T> = p.cast_const().cast();
+        let lists = self.lists.lock();
+        // SAFETY: a claimer's packet: its owner waits for `DONE` and then for the lock we hold.
+        let value = unsafe { (*p).slot.with_mut(|v| (*v).take()) };
+        // SAFETY: as above.
+        unsafe { finish(p, DONE) };
         drop(lists);
-        match state {
-            DONE => {
-                // SAFETY: the sender filled the slot under the lock we have since taken; the packet is unlinked.
-                let value = unsafe { packet.slot.with_mut(|s| (*s).take()) };
-                Ok(value.expect("a completed receive holds its value"))
-            }
-            DISCONNECTED => Err(RecvTimeoutError::Disconnected),
-            _ => Err(RecvTimeoutError::Timeout),
+        Some(Ok(value.expect("a selected receive's packet holds a value")))
+    }
+
+    /// A selecting sender that was claimed: the claimer's (empty) packet becomes its
+    /// reservation.
+    pub(crate) fn accept_send(&self, cx: &Context) -> Reservation {
+        let p = cx.wait_packet();
+        if p == abandoned_packet() {
+            return Reservation::None;
         }
+        Reservation::Packet(p.cast_const())
+    }
+
+    /// Completes a reservation of [`select_send`](Self::select_send) with `value`.
+    pub(crate) fn complete_send(
+        &self,
+        reservation: Reservation,
+        value: T,
+    ) -> Result<(), SendError<T>> {
+        match reservation {
+            Reservation::Packet(p) => {
+                let p: *const Packet<T> = p.cast();
+                let lists = self.lists.lock();
+                // SAFETY: a reserved (`CLAIMED`) packet: its owner waits for `DONE`/`RETRY` and then for the lock we hold.
+                unsafe { (*p).slot.with_mut(|s| *s = Some(value)) };
+                // SAFETY: as above.
+                unsafe { finish(p, DONE) };
+                drop(lists);
+                Ok(())
+            }
+            Reservation::Selector(e) => {
+                let packet = Packet::new(Some(value));
+                packet.state.store(CLAIMED, Ordering::Relaxed);
+                e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
+                // A claimed selecting receiver always takes the value (`accept_recv`).
+                let state = self.wait_claimed(&packet);
+                debug_assert_eq!(state, DONE);
+                Ok(())
+            }
+            Reservation::Disconnected => Err(SendError(value)),
+            Reservation::None => self
+                .send(value, None)
+                .map_err(|e| SendError(e.into_inner())),
+        }
+    }
+
+    /// Gives a reservation back (its `SelectedOperation` was dropped).
+    pub(crate) fn abandon_send(&self, reservation: Reservation) {
+        match reservation {
+            Reservation::Packet(p) => {
+                let _lists = self.lists.lock();
+                // SAFETY: as in `complete_send`.
+                unsafe { finish(p.cast::<Packet<T>>(), RETRY) };
+            }
+            Reservation::Selector(e) => e.cx.publish_packet(abandoned_packet()),
+            Reservation::Disconnected | Reservation::None => {}
+        }
+    }
+
+    /// Registers a selecting receiver (or an observer); returns whether a receive is
+    /// possible now.
+    pub(crate) fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
+        let mut lists = self.lists.lock();
+        lists.recv_selectors.push(Entry {
+            cx: Arc::clone(cx),
+            oper,
+            observer,
+        });
+        notify_observers(&lists.send_selectors, Some(cx));
+        !lists.senders.is_empty() || can_claim(&lists.send_selectors, cx) || lists.disconnected
+    }
+
+    /// Registers a selecting sender (or an observer); returns whether a send is possible
+    /// now.
+    pub(crate) fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
+        let mut lists = self.lists.lock();
+        lists.send_selectors.push(Entry {
+            cx: Arc::clone(cx),
+            oper,
+            observer,
+        });
+        notify_observers(&lists.recv_selectors, Some(cx));
+        !lists.receivers.is_empty() || can_claim(&lists.recv_selectors, cx) || lists.disconnected
+    }
+
+    pub(crate) fn unregister_recv(&self, cx: &Context, oper: usize) {
+        let mut lists = self.lists.lock();
+        lists
+            .recv_selectors
+            .retain(|e| !(e.is(cx) && e.oper == oper));
+    }
+
+    pub(crate) fn unregister_send(&self, cx: &Context, oper: usize) {
+        let mut lists = self.lists.lock();
+        lists
+            .send_selectors
+            .retain(|e| !(e.is(cx) && e.oper == oper));
+    }
+
+    /// `true` if a receive would not wait (`Select::ready`).
+    pub(crate) fn is_recv_ready(&self, cx: &Context) -> bool {
+        let lists = self.lists.lock();
+        !lists.senders.is_empty() || can_claim(&lists.send_selectors, cx) || lists.disconnected
+    }
+
+    /// `true` if a send would not wait (`Select::ready`).
+    pub(crate) fn is_send_ready(&self, cx: &Context) -> bool {
+        let lists = self.lists.lock();
+        !lists.receivers.is_empty() || can_claim(&lists.recv_selectors, cx) || lists.disconnected
     }
 
     /// Marks the channel disconnected and fails every waiting operation. Returns `true` if
@@ -291,6 +582,13 @@ impl<T> ZeroChan<T> {
         while let Some(p) = lists.receivers.pop_front() {
             // SAFETY: just unlinked under the lock we hold.
             unsafe { finish(p, DISCONNECTED) };
+        }
+        for e in lists.send_selectors.iter().chain(&lists.recv_selectors) {
+            if e.cx.try_claim(e.oper) {
+                // A claimed selecting thread waits for a packet: there is none, it retries
+                // and finds the channel disconnected.
+                e.cx.publish_packet(abandoned_packet());
+            }
         }
         true
     }
@@ -321,6 +619,13 @@ enum Wait {
     No,
     /// Until the deadline (`None`: forever).
     Until(Option<Instant>),
+}
+
+/// Takes the value a completed (`DONE`) receive's packet holds.
+fn take_received<T>(packet: &Packet<T>) -> T {
+    // SAFETY: the exchange is over (`DONE`, seen after taking the lock): nobody else touches the packet.
+    let value = unsafe { packet.slot.with_mut(|s| (*s).take()) };
+    value.expect("a completed receive holds its value")
 }
 
 /// Waits until the packet leaves `WAITING` or `deadline` passes.
