@@ -500,7 +500,7 @@ macro_rules! channel_workloads {
         /// Channel workloads for one contender.
         pub mod $module {
             use std::sync::atomic::{AtomicU64, Ordering};
-            use std::time::Duration;
+            use std::time::{Duration, Instant};
 
             use $m as chan;
 
@@ -529,6 +529,47 @@ macro_rules! channel_workloads {
                 });
                 (elapsed, sum.load(Ordering::Relaxed))
             }
+
+            /// One thread sends `n` messages into a channel of capacity `n` (or unbounded),
+            /// then receives them; returns the time and the sum.
+            pub fn seq(bounded: bool, n: u64) -> (Duration, u64) {
+                let (tx, rx) = if bounded {
+                    chan::bounded::<u64>(n as usize)
+                } else {
+                    chan::unbounded::<u64>()
+                };
+                let start = Instant::now();
+                (0..n).for_each(|v| tx.send(v).unwrap());
+                let sum: u64 = (0..n).map(|_| rx.recv().unwrap()).sum();
+                (start.elapsed(), sum)
+            }
+
+            /// Two threads bounce a message `rounds` times over two channels of `capacity`;
+            /// returns the time and the sum of what came back.
+            pub fn ping_pong(capacity: Option<usize>, rounds: u64) -> (Duration, u64) {
+                let make = || match capacity {
+                    Some(cap) => chan::bounded::<u64>(cap),
+                    None => chan::unbounded::<u64>(),
+                };
+                let (ping_tx, ping_rx) = make();
+                let (pong_tx, pong_rx) = make();
+                let sum = AtomicU64::new(0);
+                let elapsed = $crate::timed_threads(2, |i| {
+                    if i == 0 {
+                        let mut local = 0;
+                        for v in 0..rounds {
+                            ping_tx.send(v).unwrap();
+                            local += pong_rx.recv().unwrap();
+                        }
+                        sum.store(local, Ordering::Relaxed);
+                    } else {
+                        for _ in 0..rounds {
+                            pong_tx.send(ping_rx.recv().unwrap()).unwrap();
+                        }
+                    }
+                });
+                (elapsed, sum.load(Ordering::Relaxed))
+            }
         }
     };
 }
@@ -537,6 +578,133 @@ channel_workloads!(channel_routines, routines::channel);
 channel_workloads!(channel_crossbeam, crossbeam_channel);
 channel_workloads!(channel_flume, flume);
 channel_workloads!(channel_kanal, kanal);
+channel_workloads!(channel_std, crate::std_channel);
+
+/// `std::sync::mpsc` under the names the channel workloads use (one receiver only). Its
+/// `Receiver` is not `Sync`, and the workloads share handles by reference between threads,
+/// so it sits in a `Mutex`: one uncontended lock per receive (~15 ns), a small handicap.
+pub mod std_channel {
+    use std::sync::{mpsc, Mutex};
+
+    /// A `Sync` receiver: `std::sync::mpsc::Receiver` in a `Mutex`.
+    #[derive(Debug)]
+    pub struct Receiver<T>(Mutex<mpsc::Receiver<T>>);
+
+    impl<T> Receiver<T> {
+        /// Receives, waiting for a message.
+        ///
+        /// # Errors
+        /// If every sender is gone.
+        pub fn recv(&self) -> Result<T, mpsc::RecvError> {
+            self.0.lock().unwrap().recv()
+        }
+    }
+
+    /// `sync_channel` or `channel`'s sender.
+    #[derive(Debug, Clone)]
+    pub enum Sender<T> {
+        /// `sync_channel(cap)`.
+        Bounded(mpsc::SyncSender<T>),
+        /// `channel()`.
+        Unbounded(mpsc::Sender<T>),
+    }
+
+    impl<T> Sender<T> {
+        /// Sends, waiting for room.
+        ///
+        /// # Errors
+        /// The value, if the receiver is gone.
+        pub fn send(&self, value: T) -> Result<(), mpsc::SendError<T>> {
+            match self {
+                Sender::Bounded(s) => s.send(value),
+                Sender::Unbounded(s) => s.send(value),
+            }
+        }
+    }
+
+    /// `sync_channel(cap)`.
+    pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+        let (s, r) = mpsc::sync_channel(cap);
+        (Sender::Bounded(s), Receiver(Mutex::new(r)))
+    }
+
+    /// `channel()`.
+    pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+        let (s, r) = mpsc::channel();
+        (Sender::Unbounded(s), Receiver(Mutex::new(r)))
+    }
+}
+
+/// `select!` over four channels: four producers, one per channel, `per` messages each, one
+/// consumer selecting over the four receivers. Returns the time and the sum.
+macro_rules! select_workload {
+    ($name:ident, $m:ident, $select:path) => {
+        /// See [`select_workload`].
+        pub fn $name(capacity: Option<usize>, per: u64) -> (Duration, u64) {
+            use $select as select;
+            let make = || match capacity {
+                Some(cap) => $m::bounded::<u64>(cap),
+                None => $m::unbounded::<u64>(),
+            };
+            let chans = [make(), make(), make(), make()];
+            let [r0, r1, r2, r3] = [&chans[0].1, &chans[1].1, &chans[2].1, &chans[3].1];
+            let sum = std::sync::atomic::AtomicU64::new(0);
+            let elapsed = timed_threads(5, |i| {
+                if i < 4 {
+                    (0..per).for_each(|v| chans[i].0.send(v).unwrap());
+                } else {
+                    let mut local = 0;
+                    for _ in 0..4 * per {
+                        local += select! {
+                            recv(r0) -> v => v.unwrap(),
+                            recv(r1) -> v => v.unwrap(),
+                            recv(r2) -> v => v.unwrap(),
+                            recv(r3) -> v => v.unwrap(),
+                        };
+                    }
+                    sum.store(local, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            (elapsed, sum.load(std::sync::atomic::Ordering::Relaxed))
+        }
+    };
+}
+
+select_workload!(select4_routines, routines_channel_path, routines::select);
+select_workload!(
+    select4_crossbeam,
+    crossbeam_channel,
+    crossbeam_channel::select
+);
+
+use routines::channel as routines_channel_path;
+
+/// flume's `Selector` over four channels (the same workload as [`select4_routines`]).
+pub fn select4_flume(capacity: Option<usize>, per: u64) -> (Duration, u64) {
+    let make = || match capacity {
+        Some(cap) => flume::bounded::<u64>(cap),
+        None => flume::unbounded::<u64>(),
+    };
+    let chans = [make(), make(), make(), make()];
+    let sum = std::sync::atomic::AtomicU64::new(0);
+    let elapsed = timed_threads(5, |i| {
+        if i < 4 {
+            (0..per).for_each(|v| chans[i].0.send(v).unwrap());
+        } else {
+            let mut local = 0;
+            for _ in 0..4 * per {
+                local += flume::Selector::new()
+                    .recv(&chans[0].1, Result::unwrap)
+                    .recv(&chans[1].1, Result::unwrap)
+                    .recv(&chans[2].1, Result::unwrap)
+                    .recv(&chans[3].1, Result::unwrap)
+                    .wait();
+            }
+            sum.store(local, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    (elapsed, sum.load(std::sync::atomic::Ordering::Relaxed))
+}
 
 /// A LIFO stack of `u64`, as each contender spells it.
 pub trait BenchStack: Sync + Send {

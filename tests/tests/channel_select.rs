@@ -148,7 +148,8 @@ fn dropping_a_selected_send_releases_the_reserved_receiver() {
 // spec: SEL-3
 #[test]
 fn unbiased_selection_is_fair_and_biased_is_not() {
-    let rounds = 1000;
+    // 1 000 as the spec says; fewer under miri (still far from the 30 % bound by chance).
+    let rounds = if cfg!(miri) { 200 } else { 1000 };
     let (s1, r1) = unbounded::<()>();
     let (s2, r2) = unbounded::<()>();
     for _ in 0..2 * rounds {
