@@ -639,7 +639,7 @@ pub mod std_channel {
 /// consumer selecting over the four receivers. Returns the time and the sum.
 macro_rules! select_workload {
     ($name:ident, $m:ident, $select:path) => {
-        /// See [`select_workload`].
+        /// `select!` over four channels: four producers, one consumer selecting.
         pub fn $name(capacity: Option<usize>, per: u64) -> (Duration, u64) {
             use $select as select;
             let make = || match capacity {

@@ -12,7 +12,9 @@
 //!   [`Barrier`](sync::Barrier), [`Latch`](sync::Latch), [`Once`](sync::Once).
 //! * [`lockfree`]: bounded and unbounded MPMC queues, an MPSC queue, an SPSC ring, a
 //!   work-stealing deque and a Treiber stack.
-//! * [`channel`] (partly built): bounded and unbounded channels with crossbeam-channel's API.
+//! * [`channel`](mod@channel): channels with crossbeam-channel's API (bounded, rendezvous,
+//!   unbounded, timers, oneshot, `Select`), plus `close()`; the [`select!`] and
+//!   [`channel!`](macro@channel) macros.
 //!
 //! Behaviour rules live in `spec/` beside this crate; every rule is cited by a test.
 
@@ -29,7 +31,7 @@ pub mod sync;
 
 pub(crate) mod loom;
 
-pub use routines_macros::{select, select_biased};
+pub use routines_macros::{channel, select, select_biased};
 
 #[doc(hidden)]
 pub mod __private {

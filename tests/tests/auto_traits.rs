@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use routines::channel::{OneshotReceiver, OneshotSender, Receiver, Sender};
+use routines::channel::{OneshotReceiver, OneshotSender, Receiver, Select, Sender, StaticChannel};
 use routines::core::{Backoff, CachePadded, WaitQueue};
 use routines::lockfree::{
     BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
@@ -44,6 +44,8 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<Steal<u8>>();
     send_sync::<Sender<Cell<u8>>>(); // messages are moved, never shared: T: Send suffices
     send_sync::<Receiver<Cell<u8>>>();
+    send_sync::<StaticChannel<Cell<u8>, 4>>();
+    send_sync::<Select<'static>>(); // operations require T: Send (spec SEL-1)
     send_sync::<OneshotSender<Cell<u8>>>();
     send_sync::<OneshotReceiver<Cell<u8>>>();
 }

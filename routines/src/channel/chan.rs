@@ -51,11 +51,13 @@ pub(crate) struct HandleCounts {
 }
 
 impl HandleCounts {
-    /// One sender and one receiver.
-    pub(crate) fn new() -> Self {
-        Self {
-            senders: AtomicUsize::new(1),
-            receivers: AtomicUsize::new(1),
+    crate::loom::const_fn_unless_loom! {
+        /// One sender and one receiver.
+        pub(crate) fn new() -> Self {
+            Self {
+                senders: AtomicUsize::new(1),
+                receivers: AtomicUsize::new(1),
+            }
         }
     }
 
@@ -102,17 +104,19 @@ pub(crate) struct Chan<T, B> {
 }
 
 impl<T, B: Buffer<T>> Chan<T, B> {
-    /// A channel with one sender and one receiver.
-    pub(crate) fn new(buffer: B) -> Self {
-        Self {
-            buffer,
-            handles: HandleCounts::new(),
-            disconnected: AtomicBool::new(false),
-            not_full: WaitQueue::new(),
-            not_empty: WaitQueue::new(),
-            send_selectors: Selectors::new(),
-            recv_selectors: Selectors::new(),
-            _messages: PhantomData,
+    crate::loom::const_fn_unless_loom! {
+        /// A channel with one sender and one receiver.
+        pub(crate) fn new(buffer: B) -> Self {
+            Self {
+                buffer,
+                handles: HandleCounts::new(),
+                disconnected: AtomicBool::new(false),
+                not_full: WaitQueue::new(),
+                not_empty: WaitQueue::new(),
+                send_selectors: Selectors::new(),
+                recv_selectors: Selectors::new(),
+                _messages: PhantomData,
+            }
         }
     }
 
@@ -307,5 +311,70 @@ impl<T, B: Buffer<T>> Chan<T, B> {
 
     pub(crate) fn capacity(&self) -> Option<usize> {
         self.buffer.capacity()
+    }
+}
+
+/// A buffered channel's operations as a trait object: how a `static` channel (whose
+/// capacity is part of its type) is reached from the `Sender`/`Receiver` it hands out.
+pub(crate) trait ChanOps<T>: Sync {
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>>;
+    fn send(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>>;
+    fn try_recv(&self) -> Result<T, TryRecvError>;
+    fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError>;
+    fn disconnect(&self) -> bool;
+    fn is_disconnected(&self) -> bool;
+    fn len(&self) -> usize;
+    fn capacity(&self) -> Option<usize>;
+    fn is_recv_ready(&self) -> bool;
+    fn is_send_ready(&self) -> bool;
+    fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool;
+    fn unregister_recv(&self, cx: &Context, oper: usize);
+    fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool;
+    fn unregister_send(&self, cx: &Context, oper: usize);
+}
+
+/// Forwards to the inherent methods (which method-call syntax prefers).
+impl<T, B: Buffer<T> + Sync> ChanOps<T> for Chan<T, B> {
+    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        Chan::try_send(self, value)
+    }
+    fn send(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        Chan::send(self, value, deadline)
+    }
+    fn try_recv(&self) -> Result<T, TryRecvError> {
+        Chan::try_recv(self)
+    }
+    fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        Chan::recv(self, deadline)
+    }
+    fn disconnect(&self) -> bool {
+        Chan::disconnect(self)
+    }
+    fn is_disconnected(&self) -> bool {
+        Chan::is_disconnected(self)
+    }
+    fn len(&self) -> usize {
+        Chan::len(self)
+    }
+    fn capacity(&self) -> Option<usize> {
+        Chan::capacity(self)
+    }
+    fn is_recv_ready(&self) -> bool {
+        Chan::is_recv_ready(self)
+    }
+    fn is_send_ready(&self) -> bool {
+        Chan::is_send_ready(self)
+    }
+    fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
+        Chan::register_recv(self, cx, oper, observer)
+    }
+    fn unregister_recv(&self, cx: &Context, oper: usize) {
+        Chan::unregister_recv(self, cx, oper);
+    }
+    fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
+        Chan::register_send(self, cx, oper, observer)
+    }
+    fn unregister_send(&self, cx: &Context, oper: usize) {
+        Chan::unregister_send(self, cx, oper);
     }
 }

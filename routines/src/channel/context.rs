@@ -225,10 +225,12 @@ pub(crate) struct Selectors {
 }
 
 impl Selectors {
-    pub(crate) fn new() -> Self {
-        Self {
-            entries: Mutex::new(Vec::new()),
-            count: AtomicUsize::new(0),
+    crate::loom::const_fn_unless_loom! {
+        pub(crate) fn new() -> Self {
+            Self {
+                entries: Mutex::new(Vec::new()),
+                count: AtomicUsize::new(0),
+            }
         }
     }
 

@@ -3,14 +3,16 @@
 use ::core::fmt;
 use std::time::{Duration, Instant};
 
-use super::chan::Chan;
+use ::core::ptr;
+
+use super::chan::{Chan, ChanOps};
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use super::flavors::timer::{sleep_until, Timer};
 use super::flavors::zero::ZeroChan;
 use crate::core::deadline_after;
-use crate::lockfree::{MpmcQueue, SegQueue};
+use crate::lockfree::{InlineSlots, MpmcQueue, SegQueue};
 use crate::loom::sync::Arc;
 
 /// The shared channel of a handle, by flavor.
@@ -21,7 +23,42 @@ pub(crate) enum Flavor<T> {
     List(Arc<Chan<T, SegQueue<T>>>),
     /// `bounded(0)`.
     Zero(Arc<ZeroChan<T>>),
+    /// A [`StaticChannel`]: static storage, never disconnected by handle drops.
+    Static(StaticRef<T>),
 }
+
+/// A reference to a [`StaticChannel`]'s channel. A pointer rather than a `&'static`
+/// reference, so that `Flavor<T>` does not require `T: 'static` of every channel.
+pub(crate) struct StaticRef<T>(ptr::NonNull<dyn ChanOps<T>>);
+
+impl<T> StaticRef<T> {
+    fn new(chan: &'static dyn ChanOps<T>) -> Self {
+        Self(ptr::NonNull::from(chan))
+    }
+}
+
+impl<T> Clone for StaticRef<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for StaticRef<T> {}
+
+impl<T> ::core::ops::Deref for StaticRef<T> {
+    type Target = dyn ChanOps<T>;
+
+    fn deref(&self) -> &Self::Target {
+        // SAFETY: made from a `&'static` reference (`StaticRef::new`): valid forever.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+// SAFETY: a shared reference to a `ChanOps<T>` (which is `Sync`), made only for `T: Send`
+// (`StaticChannel::sender`/`receiver`); like `&'static Chan`, it may move and be shared.
+unsafe impl<T: Send> Send for StaticRef<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for StaticRef<T> {}
 
 /// Runs `$body` with `$chan` bound to the channel of whichever flavor `$flavor` is.
 macro_rules! with_chan {
@@ -30,6 +67,7 @@ macro_rules! with_chan {
             Flavor::Array($chan) => $body,
             Flavor::List($chan) => $body,
             Flavor::Zero($chan) => $body,
+            Flavor::Static($chan) => $body,
         }
     };
 }
@@ -40,6 +78,9 @@ impl<T> Flavor<T> {
             (Flavor::Array(a), Flavor::Array(b)) => Arc::ptr_eq(a, b),
             (Flavor::List(a), Flavor::List(b)) => Arc::ptr_eq(a, b),
             (Flavor::Zero(a), Flavor::Zero(b)) => Arc::ptr_eq(a, b),
+            (Flavor::Static(a), Flavor::Static(b)) => {
+                ::core::ptr::addr_eq(a.0.as_ptr(), b.0.as_ptr())
+            }
             _ => false,
         }
     }
@@ -49,6 +90,7 @@ impl<T> Flavor<T> {
             Flavor::Array(chan) => Flavor::Array(Arc::clone(chan)),
             Flavor::List(chan) => Flavor::List(Arc::clone(chan)),
             Flavor::Zero(chan) => Flavor::Zero(Arc::clone(chan)),
+            Flavor::Static(chan) => Flavor::Static(*chan),
         }
     }
 }
@@ -588,7 +630,12 @@ impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        with_chan!(&self.flavor, chan => chan.handles().add_sender());
+        match &self.flavor {
+            Flavor::Array(chan) => chan.handles().add_sender(),
+            Flavor::List(chan) => chan.handles().add_sender(),
+            Flavor::Zero(chan) => chan.handles().add_sender(),
+            Flavor::Static(_) => {} // static channels do not count handles
+        }
         Self {
             flavor: self.flavor.share(),
         }
@@ -599,7 +646,12 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         let flavor = match &self.flavor {
             RecvFlavor::Chan(flavor) => {
-                with_chan!(flavor, chan => chan.handles().add_receiver());
+                match flavor {
+                    Flavor::Array(chan) => chan.handles().add_receiver(),
+                    Flavor::List(chan) => chan.handles().add_receiver(),
+                    Flavor::Zero(chan) => chan.handles().add_receiver(),
+                    Flavor::Static(_) => {}
+                }
                 RecvFlavor::Chan(flavor.share())
             }
             RecvFlavor::Timer(timer, make) => RecvFlavor::Timer(Arc::clone(timer), *make),
@@ -611,22 +663,30 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        with_chan!(&self.flavor, chan => {
-            if chan.handles().remove_sender() {
-                chan.disconnect();
-            }
-        });
+        let last = match &self.flavor {
+            Flavor::Array(chan) => chan.handles().remove_sender(),
+            Flavor::List(chan) => chan.handles().remove_sender(),
+            Flavor::Zero(chan) => chan.handles().remove_sender(),
+            Flavor::Static(_) => false, // a static channel disconnects only by `close()`
+        };
+        if last {
+            with_chan!(&self.flavor, chan => chan.disconnect());
+        }
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         if let RecvFlavor::Chan(flavor) = &self.flavor {
-            with_chan!(flavor, chan => {
-                if chan.handles().remove_receiver() {
-                    chan.disconnect();
-                }
-            });
+            let last = match flavor {
+                Flavor::Array(chan) => chan.handles().remove_receiver(),
+                Flavor::List(chan) => chan.handles().remove_receiver(),
+                Flavor::Zero(chan) => chan.handles().remove_receiver(),
+                Flavor::Static(_) => false,
+            };
+            if last {
+                with_chan!(flavor, chan => chan.disconnect());
+            }
         }
     }
 }
@@ -715,5 +775,72 @@ impl<T> fmt::Debug for TryIter<'_, T> {
 impl<T> fmt::Debug for IntoIter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad("IntoIter { .. }")
+    }
+}
+
+/// A bounded channel in static storage, for a `static` item: `const`-constructed, no heap
+/// allocation at all, handles that are `'static`. Made by `channel! { static NAME: T,
+/// capacity = N; }` or by hand.
+///
+/// Handles do not count: a static channel is never disconnected by dropping its senders
+/// or receivers (a temporary `LOG.sender()` would otherwise disconnect it for good), only
+/// by [`Sender::close`] / [`Receiver::close`], which is final.
+///
+/// # Examples
+/// ```
+/// use routines::channel::StaticChannel;
+///
+/// static LOG: StaticChannel<&str, 16> = StaticChannel::new();
+/// LOG.sender().send("hello").unwrap();
+/// assert_eq!(LOG.receiver().recv(), Ok("hello"));
+/// ```
+pub struct StaticChannel<T, const N: usize> {
+    chan: Chan<T, MpmcQueue<T, InlineSlots<T, N>>>,
+}
+
+impl<T, const N: usize> StaticChannel<T, N> {
+    /// The capacity, `N`.
+    pub const CAPACITY: usize = N;
+
+    crate::loom::const_fn_unless_loom! {
+        /// An empty channel of capacity `N`.
+        ///
+        /// # Panics
+        /// If `N` is 0 (at compile time in a `static`).
+        pub fn new() -> Self {
+            Self {
+                chan: Chan::new(MpmcQueue::new_inline()),
+            }
+        }
+    }
+}
+
+impl<T: Send, const N: usize> StaticChannel<T, N> {
+    /// A sender on this channel (allocates nothing).
+    pub fn sender(&'static self) -> Sender<T> {
+        Sender {
+            flavor: Flavor::Static(StaticRef::new(&self.chan)),
+        }
+    }
+
+    /// A receiver on this channel (allocates nothing).
+    pub fn receiver(&'static self) -> Receiver<T> {
+        Receiver {
+            flavor: RecvFlavor::Chan(Flavor::Static(StaticRef::new(&self.chan))),
+        }
+    }
+}
+
+impl<T, const N: usize> Default for StaticChannel<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for StaticChannel<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticChannel")
+            .field("capacity", &N)
+            .finish_non_exhaustive()
     }
 }

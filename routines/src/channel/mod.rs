@@ -26,7 +26,8 @@ pub use self::error::{
     SendTimeoutError, TryReadyError, TryRecvError, TrySelectError, TrySendError,
 };
 pub use self::handles::{
-    after, at, bounded, never, tick, unbounded, IntoIter, Iter, Receiver, Sender, TryIter,
+    after, at, bounded, never, tick, unbounded, IntoIter, Iter, Receiver, Sender, StaticChannel,
+    TryIter,
 };
 pub use self::oneshot::{oneshot, OneshotReceiver, OneshotSender};
 pub use self::select::{Select, SelectedOperation};

@@ -156,6 +156,7 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
     fn register(&mut self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
         match self.receiver.recv_flavor() {
             RecvFlavor::Chan(Flavor::Array(chan)) => chan.register_recv(cx, oper, observer),
+            RecvFlavor::Chan(Flavor::Static(chan)) => chan.register_recv(cx, oper, observer),
             RecvFlavor::Chan(Flavor::List(chan)) => chan.register_recv(cx, oper, observer),
             RecvFlavor::Chan(Flavor::Zero(chan)) => chan.register_recv(cx, oper, observer),
             RecvFlavor::Timer(..) | RecvFlavor::Never => self.is_ready(cx),
@@ -165,6 +166,7 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
     fn unregister(&mut self, cx: &Context, oper: usize) {
         match self.receiver.recv_flavor() {
             RecvFlavor::Chan(Flavor::Array(chan)) => chan.unregister_recv(cx, oper),
+            RecvFlavor::Chan(Flavor::Static(chan)) => chan.unregister_recv(cx, oper),
             RecvFlavor::Chan(Flavor::List(chan)) => chan.unregister_recv(cx, oper),
             RecvFlavor::Chan(Flavor::Zero(chan)) => chan.unregister_recv(cx, oper),
             RecvFlavor::Timer(..) | RecvFlavor::Never => {}
@@ -184,6 +186,7 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
     fn is_ready(&self, cx: &Context) -> bool {
         match self.receiver.recv_flavor() {
             RecvFlavor::Chan(Flavor::Array(chan)) => chan.is_recv_ready(),
+            RecvFlavor::Chan(Flavor::Static(chan)) => chan.is_recv_ready(),
             RecvFlavor::Chan(Flavor::List(chan)) => chan.is_recv_ready(),
             RecvFlavor::Chan(Flavor::Zero(chan)) => chan.is_recv_ready(cx),
             RecvFlavor::Timer(timer, _) => timer.is_due(Instant::now()),
@@ -254,6 +257,7 @@ impl<'a, T> Operation<'a> for SendOp<'a, T> {
         match self.sender.flavor() {
             Flavor::Array(chan) => chan.is_send_ready(),
             Flavor::List(chan) => chan.is_send_ready(),
+            Flavor::Static(chan) => chan.is_send_ready(),
             Flavor::Zero(chan) => {
                 self.reservation = chan.select_send(cx);
                 !matches!(self.reservation, Reservation::None)
@@ -264,6 +268,7 @@ impl<'a, T> Operation<'a> for SendOp<'a, T> {
     fn register(&mut self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
         match self.sender.flavor() {
             Flavor::Array(chan) => chan.register_send(cx, oper, observer),
+            Flavor::Static(chan) => chan.register_send(cx, oper, observer),
             Flavor::List(chan) => chan.register_send(cx, oper, observer),
             Flavor::Zero(chan) => chan.register_send(cx, oper, observer),
         }
@@ -272,6 +277,7 @@ impl<'a, T> Operation<'a> for SendOp<'a, T> {
     fn unregister(&mut self, cx: &Context, oper: usize) {
         match self.sender.flavor() {
             Flavor::Array(chan) => chan.unregister_send(cx, oper),
+            Flavor::Static(chan) => chan.unregister_send(cx, oper),
             Flavor::List(chan) => chan.unregister_send(cx, oper),
             Flavor::Zero(chan) => chan.unregister_send(cx, oper),
         }
@@ -291,6 +297,7 @@ impl<'a, T> Operation<'a> for SendOp<'a, T> {
         match self.sender.flavor() {
             Flavor::Array(chan) => chan.is_send_ready(),
             Flavor::List(chan) => chan.is_send_ready(),
+            Flavor::Static(chan) => chan.is_send_ready(),
             Flavor::Zero(chan) => chan.is_send_ready(cx),
         }
     }

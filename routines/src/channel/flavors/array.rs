@@ -3,9 +3,10 @@
 //! receives allocate nothing.
 
 use crate::channel::chan::Buffer;
-use crate::lockfree::MpmcQueue;
+use crate::lockfree::{MpmcQueue, Storage};
 
-impl<T> Buffer<T> for MpmcQueue<T> {
+/// Heap slots for `bounded(n)`, inline slots for a `static` channel (`StaticChannel`).
+impl<T, S: Storage<T>> Buffer<T> for MpmcQueue<T, S> {
     const BOUNDED: bool = true;
 
     #[inline]

@@ -1,0 +1,6 @@
+// spec: MAC-5
+routines::channel! {
+    pub static LOG: String, capacity = unbounded;
+}
+
+fn main() {}
