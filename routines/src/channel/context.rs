@@ -17,7 +17,7 @@ use ::core::fmt;
 use ::core::ptr;
 use std::time::Instant;
 
-use crate::core::WaitQueue;
+use crate::core::{spin_until, WaitQueue};
 use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::sync::Mutex;
@@ -159,8 +159,10 @@ impl Context {
     /// The owner parks until it is claimed or `deadline` passes; then it aborts the round
     /// (which fails if a claim came first, and returns that claim).
     pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
-        self.wake
-            .wait_until(deadline, || self.selected().map(|_| ()));
+        if !spin_until(|| self.selected().is_some()) {
+            self.wake
+                .wait_until(deadline, || self.selected().map(|_| ()));
+        }
         self.abort()
     }
 
@@ -175,6 +177,8 @@ impl Context {
     /// The owner waits for its claimer's packet (`abandoned_packet()` if the claimer gave
     /// up).
     pub(crate) fn wait_packet(&self) -> *mut () {
+        // Acquire: pairs with `publish_packet`.
+        spin_until(|| !self.packet.load(Ordering::Acquire).is_null());
         self.wake
             .wait_until(None, || {
                 // Acquire: pairs with `publish_packet`.

@@ -124,6 +124,27 @@ impl Backoff {
     }
 }
 
+/// Spins (then yields) with a [`Backoff`] until `done` returns `true` or the backoff is
+/// used up; returns whether `done` did. A blocking wait calls it before parking, so that a
+/// counterpart arriving within a few microseconds costs no system call on either side.
+/// Under loom it only checks once: loom's yields would keep models from ever parking.
+#[inline]
+pub(crate) fn spin_until(mut done: impl FnMut() -> bool) -> bool {
+    if cfg!(routines_loom) {
+        return done();
+    }
+    let backoff = Backoff::new();
+    loop {
+        if done() {
+            return true;
+        }
+        if backoff.is_completed() {
+            return false;
+        }
+        backoff.snooze();
+    }
+}
+
 impl Default for Backoff {
     fn default() -> Self {
         Self::new()

@@ -34,7 +34,7 @@ use crate::channel::context::{abandoned_packet, Context, Entry};
 use crate::channel::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use crate::core::WaitQueue;
+use crate::core::{spin_until, WaitQueue};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::loom::sync::Arc;
@@ -389,6 +389,8 @@ impl<T> ZeroChan<T> {
     /// the lock once: the completer finished under it, so afterwards nobody touches the
     /// packet. Returns `DONE` or `RETRY`.
     fn wait_claimed(&self, packet: &Packet<T>) -> u32 {
+        // Acquire: pairs with the Release store in `finish`.
+        spin_until(|| packet.state.load(Ordering::Acquire) != CLAIMED);
         packet.wake.wait_until(None, || {
             // Acquire: pairs with the Release store in `finish`.
             let state = packet.state.load(Ordering::Acquire);
@@ -630,6 +632,10 @@ fn take_received<T>(packet: &Packet<T>) -> T {
 
 /// Waits until the packet leaves `WAITING` or `deadline` passes.
 fn park<T>(packet: &Packet<T>, deadline: Option<Instant>) {
+    // Acquire: pairs with the Release store in `finish`.
+    if spin_until(|| packet.state.load(Ordering::Acquire) != WAITING) {
+        return;
+    }
     packet.wake.wait_until(deadline, || {
         // Acquire: pairs with the Release store in `finish`.
         (packet.state.load(Ordering::Acquire) != WAITING).then_some(())
