@@ -128,7 +128,9 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
         match self.buffer.try_push(value) {
             Ok(()) => {
-                if self.not_empty.notify_one() {
+                // The push's tail CAS is SeqCst in both buffers (MpmcQueue, SegQueue), and a
+                // receiver concludes "empty" from the tail it reads after its fence.
+                if self.not_empty.notify_one_after_seqcst_rmw() {
                     self.recv_selectors.notify_one();
                 }
                 Ok(())
@@ -205,7 +207,9 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     #[inline]
     fn pop(&self) -> Option<T> {
         let value = self.buffer.try_pop()?;
-        if B::BOUNDED && self.not_full.notify_one() {
+        // The pop's head CAS is SeqCst (MpmcQueue), and a sender concludes "full" from the
+        // head it reads after its fence.
+        if B::BOUNDED && self.not_full.notify_one_after_seqcst_rmw() {
             self.send_selectors.notify_one();
         }
         Some(value)

@@ -170,6 +170,28 @@ impl WaitQueue {
         self.notify(true)
     }
 
+    /// [`notify_one`](Self::notify_one) without the fence, for a caller whose condition
+    /// change was a SeqCst read-modify-write (X) of a location that every waiter's re-check
+    /// reads (Y). Correct under C++20's SeqCst rules: X precedes this SeqCst load of
+    /// `waiters` (L) in the single order S; if L misses a waiter's registration R, then L
+    /// precedes that waiter's fence F1 in S (R happens before F1); if the waiter's Y then
+    /// missed X, F1 (which happens before Y) would precede X in S: a cycle. So either this
+    /// call sees the waiter or the waiter sees the change, as with the fence pair. On x86
+    /// the load is a plain `mov`, where the fence is an `mfence`. Under loom (which does
+    /// not model the SeqCst order of loads) it takes the fenced path.
+    #[inline]
+    pub(crate) fn notify_one_after_seqcst_rmw(&self) -> bool {
+        if cfg!(routines_loom) {
+            return self.notify(false);
+        }
+        // SeqCst: L in the argument above.
+        if self.waiters.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        self.notify_slow(false);
+        true
+    }
+
     #[inline]
     fn notify(&self, all: bool) -> bool {
         // SeqCst fence F2: pairs with F1 in `wait_until`; orders the caller's condition
