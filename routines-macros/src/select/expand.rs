@@ -87,11 +87,14 @@ pub(crate) fn expand(select: &Select, biased: &TokenStream) -> TokenStream {
         }
     });
     let bindings = setup.iter().map(|(_, bind, _)| bind);
+    let count = ops.len();
     let inner = quote_spanned! {site=>
         {
             #( #bindings )*
+            let mut __routines_ops: [&mut dyn #private::Operation<'_>; #count] =
+                [ #( #private::op(&mut #ops) ),* ];
             let __routines_index = #private::run(
-                &mut [ #( #private::op(&mut #ops) ),* ],
+                &mut __routines_ops,
                 __routines_timeout,
                 #biased,
                 #private::Mode::Select,

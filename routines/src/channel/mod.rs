@@ -42,7 +42,7 @@ pub use routines_macros::crossbeam_channel_internal;
 #[doc(hidden)]
 pub mod __private {
     pub use super::context::Context;
-    pub use super::select::{run, Kind, Mode, Operation, RecvOp, SendOp, Timeout};
+    pub use super::select::{run, Kind, Mode, OpSlot, Operation, RecvOp, SendOp, Timeout};
 
     /// `default(timeout)`: gives up `timeout` from now (`Duration::MAX`: never).
     pub fn timeout_after(timeout: std::time::Duration) -> Timeout {

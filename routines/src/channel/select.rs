@@ -380,6 +380,34 @@ fn random_below(bound: usize) -> usize {
     }
 }
 
+/// Where `run` finds an operation: the macro's `&mut dyn Operation`s, or a `Select`'s
+/// entries (so that `Select::select` collects nothing and allocates nothing per call).
+#[doc(hidden)]
+pub trait OpSlot<'a> {
+    /// The operation.
+    fn op(&mut self) -> &mut (dyn Operation<'a> + 'a);
+    /// The operation, shared.
+    fn op_ref(&self) -> &(dyn Operation<'a> + 'a);
+}
+
+impl<'a> OpSlot<'a> for &mut (dyn Operation<'a> + 'a) {
+    fn op(&mut self) -> &mut (dyn Operation<'a> + 'a) {
+        &mut **self
+    }
+    fn op_ref(&self) -> &(dyn Operation<'a> + 'a) {
+        &**self
+    }
+}
+
+impl<'a> OpSlot<'a> for (usize, BoxedOp<'a>) {
+    fn op(&mut self) -> &mut (dyn Operation<'a> + 'a) {
+        &mut *self.1
+    }
+    fn op_ref(&self) -> &(dyn Operation<'a> + 'a) {
+        &*self.1
+    }
+}
+
 /// Operations with more than this many entries make `run` allocate its order list.
 const INLINE_ORDER: usize = 32;
 
@@ -392,8 +420,8 @@ const INLINE_ORDER: usize = 32;
 /// registration still runs, so that "none was possible" is true at one instant
 /// (linearizable), not just for each operation at a different time.
 #[doc(hidden)]
-pub fn run<'a>(
-    ops: &mut [&mut (dyn Operation<'a> + 'a)],
+pub fn run<'a, S: OpSlot<'a>>(
+    ops: &mut [S],
     timeout: Timeout,
     biased: bool,
     mode: Mode,
@@ -424,8 +452,8 @@ pub fn run<'a>(
         // 1. try
         for &i in order.iter() {
             let done = match mode {
-                Mode::Select => ops[i].try_select(cx),
-                Mode::Ready => ops[i].is_ready(cx),
+                Mode::Select => ops[i].op().try_select(cx),
+                Mode::Ready => ops[i].op().is_ready(cx),
             };
             if done {
                 return Some(i);
@@ -444,7 +472,7 @@ pub fn run<'a>(
         let mut became_ready = false;
         for &i in order.iter() {
             registered += 1;
-            if ops[i].register(cx, i, mode == Mode::Ready) {
+            if ops[i].op().register(cx, i, mode == Mode::Ready) {
                 became_ready = true;
                 selected = Some(cx.abort());
                 break;
@@ -461,19 +489,19 @@ pub fn run<'a>(
             }
             let wake_at = ops
                 .iter()
-                .filter_map(|op| op.deadline())
+                .filter_map(|op| op.op_ref().deadline())
                 .chain(deadline.flatten())
                 .min();
             cx.wait_until(wake_at)
         });
         for &i in order.iter().take(registered) {
-            ops[i].unregister(cx, i);
+            ops[i].op().unregister(cx, i);
         }
         match selected {
             Selected::Operation(i) => {
                 let done = match mode {
-                    Mode::Select => ops[i].accept(cx),
-                    Mode::Ready => ops[i].is_ready(cx),
+                    Mode::Select => ops[i].op().accept(cx),
+                    Mode::Ready => ops[i].op().is_ready(cx),
                 };
                 if done {
                     return Some(i);
@@ -604,12 +632,7 @@ impl<'a> Select<'a> {
     }
 
     fn run(&mut self, timeout: Timeout, mode: Mode) -> Option<usize> {
-        let mut ops: Vec<&mut (dyn Operation<'a> + 'a)> = self
-            .ops
-            .iter_mut()
-            .map(|(_, op)| &mut **op as &mut (dyn Operation<'a> + 'a))
-            .collect();
-        run(&mut ops, timeout, self.biased, mode)
+        run(&mut self.ops, timeout, self.biased, mode)
     }
 
     fn selected(&mut self, pos: usize) -> SelectedOperation<'a> {
