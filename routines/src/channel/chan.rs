@@ -94,9 +94,9 @@ pub(crate) struct Chan<T, B> {
     not_full: WaitQueue,
     /// Receivers parked until there is a message.
     not_empty: WaitQueue,
-    /// Selecting threads waiting to send (counted in `not_full`'s waiters).
+    /// Selecting threads waiting to send.
     send_selectors: Selectors,
-    /// Selecting threads waiting to receive (counted in `not_empty`'s waiters).
+    /// Selecting threads waiting to receive.
     recv_selectors: Selectors,
     /// Names `T` without affecting auto traits: the buffer owns the messages, and its own
     /// `Send`/`Sync` (`T: Send`) decide the channel's.
@@ -130,9 +130,8 @@ impl<T, B: Buffer<T>> Chan<T, B> {
             Ok(()) => {
                 // The push's tail CAS is SeqCst in both buffers (MpmcQueue, SegQueue), and a
                 // receiver concludes "empty" from the tail it reads after its fence.
-                if self.not_empty.notify_one_after_seqcst_rmw() {
-                    self.recv_selectors.notify_one();
-                }
+                self.not_empty.notify_one_after_seqcst_rmw();
+                self.recv_selectors.notify_one_after_seqcst_rmw();
                 Ok(())
             }
             Err(value) => Err(TrySendError::Full(value)),
@@ -209,8 +208,9 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         let value = self.buffer.try_pop()?;
         // The pop's head CAS is SeqCst (MpmcQueue), and a sender concludes "full" from the
         // head it reads after its fence.
-        if B::BOUNDED && self.not_full.notify_one_after_seqcst_rmw() {
-            self.send_selectors.notify_one();
+        if B::BOUNDED {
+            self.not_full.notify_one_after_seqcst_rmw();
+            self.send_selectors.notify_one_after_seqcst_rmw();
         }
         Some(value)
     }
@@ -280,24 +280,22 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     /// Registers a selecting thread for receiving; returns whether a receive is possible
     /// now (the re-check after registering).
     pub(crate) fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
-        self.recv_selectors
-            .register(&self.not_empty, cx, oper, observer);
+        self.recv_selectors.register(cx, oper, observer);
         self.is_recv_ready()
     }
 
     pub(crate) fn unregister_recv(&self, cx: &Context, oper: usize) {
-        self.recv_selectors.unregister(&self.not_empty, cx, oper);
+        self.recv_selectors.unregister(cx, oper);
     }
 
     /// Registers a selecting thread for sending; returns whether a send is possible now.
     pub(crate) fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
-        self.send_selectors
-            .register(&self.not_full, cx, oper, observer);
+        self.send_selectors.register(cx, oper, observer);
         self.is_send_ready()
     }
 
     pub(crate) fn unregister_send(&self, cx: &Context, oper: usize) {
-        self.send_selectors.unregister(&self.not_full, cx, oper);
+        self.send_selectors.unregister(cx, oper);
     }
 
     pub(crate) fn is_disconnected(&self) -> bool {

@@ -219,9 +219,8 @@ impl Entry {
     }
 }
 
-/// The selecting threads waiting on one side (send or receive) of a buffered channel. The
-/// channel's [`WaitQueue`] for that side counts them as waiters too, so a notifier that
-/// finds no waiter there skips this list without taking its lock.
+/// The selecting threads waiting on one side (send or receive) of a buffered channel. A
+/// notifier that finds `count` zero skips the list without taking its lock.
 pub(crate) struct Selectors {
     entries: Mutex<Vec<Entry>>,
     /// `entries.len()`, readable without the lock.
@@ -238,16 +237,10 @@ impl Selectors {
         }
     }
 
-    /// Registers `cx` for operation `oper`, and counts it as a waiter of `queue`. The caller
-    /// then re-checks its operation (after the SeqCst fence this issues): see `core/park.rs`,
-    /// the registration plays the waiter's part of that protocol.
-    pub(crate) fn register(
-        &self,
-        queue: &WaitQueue,
-        cx: &Arc<Context>,
-        oper: usize,
-        observer: bool,
-    ) {
+    /// Registers `cx` for operation `oper`. The caller then re-checks its operation (after
+    /// the SeqCst fence this issues): the registration plays the waiter's part of the
+    /// protocol in `core/park.rs`, with `count` as the waiter count (see `notify_one`).
+    pub(crate) fn register(&self, cx: &Arc<Context>, oper: usize, observer: bool) {
         let mut entries = self.entries.lock();
         // Allocates only when the list outgrows its largest size so far.
         entries.push(Entry {
@@ -255,34 +248,36 @@ impl Selectors {
             oper,
             observer,
         });
-        // Relaxed: read by notifiers after their SeqCst fence, which orders it like the
-        // waiter count below (see `register`).
+        // Relaxed: ordered for notifiers by the fence below (R in the argument of
+        // `WaitQueue::notify_one_after_seqcst_rmw`).
         self.count.store(entries.len(), Ordering::Relaxed);
         drop(entries);
-        queue.add_waiter();
-        // SeqCst fence: the waiter's F1 of `core/park.rs` (pairs with F2 in the notifier's
-        // `notify_one`); orders the registration before the caller's re-check.
+        // SeqCst fence: the waiter's F1 of that argument; orders the registration before
+        // the caller's re-check.
         fence(Ordering::SeqCst);
     }
 
     /// Undoes [`register`](Self::register).
-    pub(crate) fn unregister(&self, queue: &WaitQueue, cx: &Context, oper: usize) {
+    pub(crate) fn unregister(&self, cx: &Context, oper: usize) {
         let mut entries = self.entries.lock();
         if let Some(i) = entries.iter().position(|e| e.is(cx) && e.oper == oper) {
             entries.remove(i);
         }
         // Relaxed: as in `register`.
         self.count.store(entries.len(), Ordering::Relaxed);
-        drop(entries);
-        queue.remove_waiter();
     }
 
-    /// After the condition of this side changed (a message to receive, room to send):
-    /// claims one selecting thread and every observer. Called only when the side's
-    /// `WaitQueue` reported a registered waiter.
-    pub(crate) fn notify_one(&self) {
-        // Relaxed: the caller's notification fenced (SeqCst) after its condition change.
-        if self.count.load(Ordering::Relaxed) == 0 {
+    /// After the condition of this side changed (a message to receive, room to send) by a
+    /// SeqCst read-modify-write that registrations' re-checks read: claims one selecting
+    /// thread and every observer. Without anyone registered this is one SeqCst load (a
+    /// plain load on x86); the argument is `WaitQueue::notify_one_after_seqcst_rmw`'s, with
+    /// `count` as the waiter count. Under loom (no SeqCst loads) a fence precedes it.
+    pub(crate) fn notify_one_after_seqcst_rmw(&self) {
+        if cfg!(routines_loom) {
+            fence(Ordering::SeqCst);
+        }
+        // SeqCst: L in that argument.
+        if self.count.load(Ordering::SeqCst) == 0 {
             return;
         }
         let entries = self.entries.lock();
@@ -295,10 +290,11 @@ impl Selectors {
         }
     }
 
-    /// Disconnection: claims everyone.
+    /// Disconnection: claims everyone. Called after a SeqCst fence (the WaitQueues'
+    /// `notify_all`) that follows the disconnection flag's change.
     pub(crate) fn notify_all(&self) {
-        // Relaxed: as in `notify_one`.
-        if self.count.load(Ordering::Relaxed) == 0 {
+        // SeqCst: as in `notify_one_after_seqcst_rmw`, after the caller's fence.
+        if self.count.load(Ordering::SeqCst) == 0 {
             return;
         }
         for e in self.entries.lock().iter() {

@@ -17,9 +17,10 @@
 //!    1; a rendezvous counterpart is waiting in an exchange with us, which completes).
 //!
 //! No wake-up is lost: a registration is the waiter's half of the `WaitQueue` protocol of
-//! `core/park.rs` (the channel counts it as a waiter, fences, then the operation is
-//! re-checked), and a notifier claims one registered selecting thread per message (every
-//! observer of `ready`). A thread claimed for an operation that someone else then takes
+//! `core/park.rs` (the registration is counted, a SeqCst fence follows, then the operation
+//! is re-checked; the notifier's SeqCst change is followed by a SeqCst load of the count),
+//! and a notifier claims one registered selecting thread per message (every observer of
+//! `ready`). A thread claimed for an operation that someone else then takes
 //! simply goes around again: nothing was reserved for it.
 
 use ::core::fmt;
@@ -60,8 +61,9 @@ pub enum Mode {
 /// One operation of a selection, type-erased. Implemented by [`RecvOp`] and [`SendOp`].
 pub trait Operation<'a> {
     /// Step 1: completes a receive (keeps the message) or readies a send; `true` if so.
+    /// Runs only while the thread is registered nowhere (so it needs no context).
     #[doc(hidden)]
-    fn try_select(&mut self, cx: &Context) -> bool;
+    fn try_select(&mut self) -> bool;
     /// Step 2: registers `cx` for operation `oper`; `true` if the operation is possible
     /// right now (the round is then aborted).
     #[doc(hidden)]
@@ -74,7 +76,7 @@ pub trait Operation<'a> {
     fn accept(&mut self, cx: &Context) -> bool;
     /// `ready`: `true` if the operation would not wait.
     #[doc(hidden)]
-    fn is_ready(&self, cx: &Context) -> bool;
+    fn is_ready(&self) -> bool;
     /// The time this operation becomes possible by itself (timer channels).
     #[doc(hidden)]
     fn deadline(&self) -> Option<Instant>;
@@ -140,9 +142,9 @@ impl<T> fmt::Debug for RecvOp<'_, T> {
 }
 
 impl<'a, T> Operation<'a> for RecvOp<'a, T> {
-    fn try_select(&mut self, cx: &Context) -> bool {
+    fn try_select(&mut self) -> bool {
         let outcome = match self.receiver.recv_flavor() {
-            RecvFlavor::Chan(Flavor::Zero(chan)) => chan.select_recv(cx),
+            RecvFlavor::Chan(Flavor::Zero(chan)) => chan.select_recv(),
             _ => match self.receiver.try_recv() {
                 Ok(value) => Some(Ok(value)),
                 Err(e) if e.is_disconnected() => Some(Err(RecvError)),
@@ -159,7 +161,7 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
             RecvFlavor::Chan(Flavor::Static(chan)) => chan.register_recv(cx, oper, observer),
             RecvFlavor::Chan(Flavor::List(chan)) => chan.register_recv(cx, oper, observer),
             RecvFlavor::Chan(Flavor::Zero(chan)) => chan.register_recv(cx, oper, observer),
-            RecvFlavor::Timer(..) | RecvFlavor::Never => self.is_ready(cx),
+            RecvFlavor::Timer(..) | RecvFlavor::Never => self.is_ready(),
         }
     }
 
@@ -179,16 +181,16 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
                 self.outcome = chan.accept_recv(cx);
                 self.outcome.is_some()
             }
-            _ => self.try_select(cx),
+            _ => self.try_select(),
         }
     }
 
-    fn is_ready(&self, cx: &Context) -> bool {
+    fn is_ready(&self) -> bool {
         match self.receiver.recv_flavor() {
             RecvFlavor::Chan(Flavor::Array(chan)) => chan.is_recv_ready(),
             RecvFlavor::Chan(Flavor::Static(chan)) => chan.is_recv_ready(),
             RecvFlavor::Chan(Flavor::List(chan)) => chan.is_recv_ready(),
-            RecvFlavor::Chan(Flavor::Zero(chan)) => chan.is_recv_ready(cx),
+            RecvFlavor::Chan(Flavor::Zero(chan)) => chan.is_recv_ready(),
             RecvFlavor::Timer(timer, _) => timer.is_due(Instant::now()),
             RecvFlavor::Never => false,
         }
@@ -253,13 +255,13 @@ impl<T> fmt::Debug for SendOp<'_, T> {
 }
 
 impl<'a, T> Operation<'a> for SendOp<'a, T> {
-    fn try_select(&mut self, cx: &Context) -> bool {
+    fn try_select(&mut self) -> bool {
         match self.sender.flavor() {
             Flavor::Array(chan) => chan.is_send_ready(),
             Flavor::List(chan) => chan.is_send_ready(),
             Flavor::Static(chan) => chan.is_send_ready(),
             Flavor::Zero(chan) => {
-                self.reservation = chan.select_send(cx);
+                self.reservation = chan.select_send();
                 !matches!(self.reservation, Reservation::None)
             }
         }
@@ -289,16 +291,16 @@ impl<'a, T> Operation<'a> for SendOp<'a, T> {
                 self.reservation = chan.accept_send(cx);
                 !matches!(self.reservation, Reservation::None)
             }
-            _ => self.try_select(cx),
+            _ => self.try_select(),
         }
     }
 
-    fn is_ready(&self, cx: &Context) -> bool {
+    fn is_ready(&self) -> bool {
         match self.sender.flavor() {
             Flavor::Array(chan) => chan.is_send_ready(),
             Flavor::List(chan) => chan.is_send_ready(),
             Flavor::Static(chan) => chan.is_send_ready(),
-            Flavor::Zero(chan) => chan.is_send_ready(cx),
+            Flavor::Zero(chan) => chan.is_send_ready(),
         }
     }
 
@@ -443,22 +445,22 @@ pub fn run<'a, S: OpSlot<'a>>(
         Timeout::Now => Some(None),
         Timeout::At(d) => d.map(Some),
     };
-    Context::with(|cx| loop {
+    // 1. try: first without the thread's context (the common case ends here).
+    let try_round = |order: &mut [usize], ops: &mut [S]| {
         if !biased {
             for k in (1..n).rev() {
                 order.swap(k, random_below(k + 1));
             }
         }
-        // 1. try
-        for &i in order.iter() {
-            let done = match mode {
-                Mode::Select => ops[i].op().try_select(cx),
-                Mode::Ready => ops[i].op().is_ready(cx),
-            };
-            if done {
-                return Some(i);
-            }
-        }
+        order.iter().copied().find(|&i| match mode {
+            Mode::Select => ops[i].op().try_select(),
+            Mode::Ready => ops[i].op().is_ready(),
+        })
+    };
+    if let Some(i) = try_round(order, ops) {
+        return Some(i);
+    }
+    Context::with(|cx| loop {
         // `Some(None)`: no waiting at all; `Some(Some(d))`: until `d`; `None`: forever.
         let expired = match deadline {
             Some(None) => true,
@@ -501,7 +503,7 @@ pub fn run<'a, S: OpSlot<'a>>(
             Selected::Operation(i) => {
                 let done = match mode {
                     Mode::Select => ops[i].op().accept(cx),
-                    Mode::Ready => ops[i].op().is_ready(cx),
+                    Mode::Ready => ops[i].op().is_ready(),
                 };
                 if done {
                     return Some(i);
@@ -509,6 +511,9 @@ pub fn run<'a, S: OpSlot<'a>>(
             }
             Selected::Aborted if expired && !became_ready => return None,
             Selected::Aborted => {}
+        }
+        if let Some(i) = try_round(order, ops) {
+            return Some(i);
         }
     })
 }

@@ -132,19 +132,6 @@ impl WaitQueue {
         }
     }
 
-    /// Counts a waiter that parks elsewhere (a thread selecting over several channels), so
-    /// that notifiers do not skip this queue. The caller issues a SeqCst fence before it
-    /// re-checks its condition, as `wait_until` does, and calls
-    /// [`remove_waiter`](Self::remove_waiter) when done.
-    pub(crate) fn add_waiter(&self) {
-        self.waiters.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Undoes [`add_waiter`](Self::add_waiter).
-    pub(crate) fn remove_waiter(&self) {
-        self.waiters.fetch_sub(1, Ordering::Relaxed);
-    }
-
     /// Wakes one parked waiter, if any is registered. Returns whether one was registered
     /// (a hint: it may be about to find the condition true without sleeping).
     ///

@@ -169,10 +169,10 @@ fn claim(entries: &mut Vec<Entry>, me: Option<&Context>) -> Option<Entry> {
 }
 
 /// `true` if `entries` has a selecting thread other than `me` that could still be claimed.
-fn can_claim(entries: &[Entry], me: &Context) -> bool {
+fn can_claim(entries: &[Entry], me: Option<&Context>) -> bool {
     entries
         .iter()
-        .any(|e| !e.observer && !e.is(me) && e.cx.is_waiting())
+        .any(|e| !e.observer && me.is_none_or(|me| !e.is(me)) && e.cx.is_waiting())
 }
 
 /// Wakes every observer in `entries` but `me`'s: the other side just got a counterpart.
@@ -405,7 +405,7 @@ impl<T> ZeroChan<T> {
 
     /// A selecting receive, now: takes a waiting sender's value, or claims a selecting
     /// sender and waits for its value. `None` if neither (and not disconnected).
-    pub(crate) fn select_recv(&self, cx: &Context) -> Option<Result<T, RecvError>> {
+    pub(crate) fn select_recv(&self) -> Option<Result<T, RecvError>> {
         let mut lists = self.lists.lock();
         if let Some(s) = lists.senders.pop_front() {
             // SAFETY: `s` was just unlinked under the lock we hold; its owner waits for the lock before it looks at its slot.
@@ -414,7 +414,8 @@ impl<T> ZeroChan<T> {
             unsafe { finish(s, DONE) };
             return Some(Ok(value.expect("a waiting sender's packet holds its value")));
         }
-        if let Some(e) = claim(&mut lists.send_selectors, Some(cx)) {
+        // The selecting thread is registered nowhere now: no entry is its own.
+        if let Some(e) = claim(&mut lists.send_selectors, None) {
             let packet = Packet::new(None);
             packet.state.store(CLAIMED, Ordering::Relaxed);
             e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
@@ -426,7 +427,7 @@ impl<T> ZeroChan<T> {
 
     /// A selecting send, now: reserves a waiting receiver (or a selecting one); the value
     /// comes later, in [`complete_send`](Self::complete_send).
-    pub(crate) fn select_send(&self, cx: &Context) -> Reservation {
+    pub(crate) fn select_send(&self) -> Reservation {
         let mut lists = self.lists.lock();
         if lists.disconnected {
             return Reservation::Disconnected;
@@ -436,7 +437,8 @@ impl<T> ZeroChan<T> {
             unsafe { &*r }.state.store(CLAIMED, Ordering::Release);
             return Reservation::Packet(r.cast());
         }
-        match claim(&mut lists.recv_selectors, Some(cx)) {
+        // As in `select_recv`: no entry is the caller's own.
+        match claim(&mut lists.recv_selectors, None) {
             Some(e) => Reservation::Selector(e),
             None => Reservation::None,
         }
@@ -525,7 +527,9 @@ impl<T> ZeroChan<T> {
             observer,
         });
         notify_observers(&lists.send_selectors, Some(cx));
-        !lists.senders.is_empty() || can_claim(&lists.send_selectors, cx) || lists.disconnected
+        !lists.senders.is_empty()
+            || can_claim(&lists.send_selectors, Some(cx))
+            || lists.disconnected
     }
 
     /// Registers a selecting sender (or an observer); returns whether a send is possible
@@ -538,7 +542,9 @@ impl<T> ZeroChan<T> {
             observer,
         });
         notify_observers(&lists.recv_selectors, Some(cx));
-        !lists.receivers.is_empty() || can_claim(&lists.recv_selectors, cx) || lists.disconnected
+        !lists.receivers.is_empty()
+            || can_claim(&lists.recv_selectors, Some(cx))
+            || lists.disconnected
     }
 
     pub(crate) fn unregister_recv(&self, cx: &Context, oper: usize) {
@@ -556,15 +562,15 @@ impl<T> ZeroChan<T> {
     }
 
     /// `true` if a receive would not wait (`Select::ready`).
-    pub(crate) fn is_recv_ready(&self, cx: &Context) -> bool {
+    pub(crate) fn is_recv_ready(&self) -> bool {
         let lists = self.lists.lock();
-        !lists.senders.is_empty() || can_claim(&lists.send_selectors, cx) || lists.disconnected
+        !lists.senders.is_empty() || can_claim(&lists.send_selectors, None) || lists.disconnected
     }
 
     /// `true` if a send would not wait (`Select::ready`).
-    pub(crate) fn is_send_ready(&self, cx: &Context) -> bool {
+    pub(crate) fn is_send_ready(&self) -> bool {
         let lists = self.lists.lock();
-        !lists.receivers.is_empty() || can_claim(&lists.recv_selectors, cx) || lists.disconnected
+        !lists.receivers.is_empty() || can_claim(&lists.recv_selectors, None) || lists.disconnected
     }
 
     /// Marks the channel disconnected and fails every waiting operation. Returns `true` if
