@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use ::core::ptr;
 
-use super::chan::{Chan, ChanOps};
+use super::chan::{Chan, ChanOps, HandleCounts};
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
@@ -82,6 +82,16 @@ impl<T> Flavor<T> {
                 ::core::ptr::addr_eq(a.0.as_ptr(), b.0.as_ptr())
             }
             _ => false,
+        }
+    }
+
+    /// The handle counts; `None` for a static channel, which does not count handles.
+    fn handles(&self) -> Option<&HandleCounts> {
+        match self {
+            Flavor::Array(chan) => Some(chan.handles()),
+            Flavor::List(chan) => Some(chan.handles()),
+            Flavor::Zero(chan) => Some(chan.handles()),
+            Flavor::Static(_) => None,
         }
     }
 
@@ -630,11 +640,8 @@ impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        match &self.flavor {
-            Flavor::Array(chan) => chan.handles().add_sender(),
-            Flavor::List(chan) => chan.handles().add_sender(),
-            Flavor::Zero(chan) => chan.handles().add_sender(),
-            Flavor::Static(_) => {} // static channels do not count handles
+        if let Some(handles) = self.flavor.handles() {
+            handles.add_sender();
         }
         Self {
             flavor: self.flavor.share(),
@@ -646,11 +653,8 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         let flavor = match &self.flavor {
             RecvFlavor::Chan(flavor) => {
-                match flavor {
-                    Flavor::Array(chan) => chan.handles().add_receiver(),
-                    Flavor::List(chan) => chan.handles().add_receiver(),
-                    Flavor::Zero(chan) => chan.handles().add_receiver(),
-                    Flavor::Static(_) => {}
+                if let Some(handles) = flavor.handles() {
+                    handles.add_receiver();
                 }
                 RecvFlavor::Chan(flavor.share())
             }
@@ -663,13 +667,12 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let last = match &self.flavor {
-            Flavor::Array(chan) => chan.handles().remove_sender(),
-            Flavor::List(chan) => chan.handles().remove_sender(),
-            Flavor::Zero(chan) => chan.handles().remove_sender(),
-            Flavor::Static(_) => false, // a static channel disconnects only by `close()`
-        };
-        if last {
+        // A static channel counts no handles: it disconnects only by `close()`.
+        if self
+            .flavor
+            .handles()
+            .is_some_and(HandleCounts::remove_sender)
+        {
             with_chan!(&self.flavor, chan => chan.disconnect());
         }
     }
@@ -678,13 +681,7 @@ impl<T> Drop for Sender<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         if let RecvFlavor::Chan(flavor) = &self.flavor {
-            let last = match flavor {
-                Flavor::Array(chan) => chan.handles().remove_receiver(),
-                Flavor::List(chan) => chan.handles().remove_receiver(),
-                Flavor::Zero(chan) => chan.handles().remove_receiver(),
-                Flavor::Static(_) => false,
-            };
-            if last {
+            if flavor.handles().is_some_and(HandleCounts::remove_receiver) {
                 with_chan!(flavor, chan => chan.disconnect());
             }
         }

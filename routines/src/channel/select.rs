@@ -143,13 +143,12 @@ impl<T> fmt::Debug for RecvOp<'_, T> {
 
 impl<'a, T> Operation<'a> for RecvOp<'a, T> {
     fn try_select(&mut self) -> bool {
-        let outcome = match self.receiver.recv_flavor() {
-            RecvFlavor::Chan(Flavor::Zero(chan)) => chan.select_recv(),
-            _ => match self.receiver.try_recv() {
-                Ok(value) => Some(Ok(value)),
-                Err(e) if e.is_disconnected() => Some(Err(RecvError)),
-                Err(_) => None,
-            },
+        // On a rendezvous channel `try_recv` also pairs with a selecting sender (it claims
+        // it and waits for its value).
+        let outcome = match self.receiver.try_recv() {
+            Ok(value) => Some(Ok(value)),
+            Err(e) if e.is_disconnected() => Some(Err(RecvError)),
+            Err(_) => None,
         };
         self.outcome = outcome;
         self.outcome.is_some()

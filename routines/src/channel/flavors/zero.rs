@@ -10,8 +10,9 @@
 //! free its stack frame. A timed-out owner still linked unlinks itself; if it was already
 //! taken, the exchange happened and it reports success. Nothing is allocated per message.
 //!
-//! Selection (`Select`, `select!`): a selecting thread registers an [`Entry`] in the
-//! channel's `send_selectors` / `recv_selectors` instead of a packet. An arriving counterpart
+//! Selection (`Select`, `select!`): a selecting receive first tries `try_recv`; a selecting
+//! thread that waits registers an [`Entry`] in the channel's `send_selectors` /
+//! `recv_selectors` instead of a packet. An arriving counterpart
 //! (plain or itself selecting) that finds no packet *claims* such an entry's context (a CAS,
 //! see `channel/context.rs`), publishes a packet of its own to it (a sender's holds the
 //! value, a receiver's is empty) and waits until the selecting thread completes the exchange
@@ -281,12 +282,10 @@ impl<T> ZeroChan<T> {
                 return Ok(());
             }
             if let Some(e) = claim(&mut lists.recv_selectors, None) {
+                drop(lists);
                 // A selecting receiver takes the value from our packet.
                 let packet = Packet::new(Some(value));
-                packet.state.store(CLAIMED, Ordering::Relaxed);
-                e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
-                drop(lists);
-                if self.wait_claimed(&packet) == DONE {
+                if self.hand_over(&e, &packet) == DONE {
                     return Ok(());
                 }
                 // SAFETY: the selecting receiver gave up without touching the slot, and the lock taken in `wait_claimed` proves it is done with the packet.
@@ -343,12 +342,10 @@ impl<T> ZeroChan<T> {
                 return Ok(value.expect("a waiting sender's packet holds its value"));
             }
             if let Some(e) = claim(&mut lists.send_selectors, None) {
+                drop(lists);
                 // A selecting sender fills our packet.
                 let packet = Packet::new(None);
-                packet.state.store(CLAIMED, Ordering::Relaxed);
-                e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
-                drop(lists);
-                if self.wait_claimed(&packet) == DONE {
+                if self.hand_over(&e, &packet) == DONE {
                     return Ok(take_received(&packet));
                 }
                 continue;
@@ -385,6 +382,16 @@ impl<T> ZeroChan<T> {
         }
     }
 
+    /// Hands `packet` (on the caller's stack) to the selecting thread of `e`, which the
+    /// caller has just claimed (its entry is unlinked), and waits until that thread has
+    /// completed the exchange through it. Returns `DONE` or `RETRY`.
+    fn hand_over(&self, e: &Entry, packet: &Packet<T>) -> u32 {
+        // Relaxed: published by the Release in `publish_packet`.
+        packet.state.store(CLAIMED, Ordering::Relaxed);
+        e.cx.publish_packet(ptr::from_ref(packet).cast_mut().cast());
+        self.wait_claimed(packet)
+    }
+
     /// Waits (without a deadline) for the end of a `CLAIMED` packet's exchange, then takes
     /// the lock once: the completer finished under it, so afterwards nobody touches the
     /// packet. Returns `DONE` or `RETRY`.
@@ -402,28 +409,6 @@ impl<T> ZeroChan<T> {
     }
 
     // ---- selection (see the module docs) ----
-
-    /// A selecting receive, now: takes a waiting sender's value, or claims a selecting
-    /// sender and waits for its value. `None` if neither (and not disconnected).
-    pub(crate) fn select_recv(&self) -> Option<Result<T, RecvError>> {
-        let mut lists = self.lists.lock();
-        if let Some(s) = lists.senders.pop_front() {
-            // SAFETY: `s` was just unlinked under the lock we hold; its owner waits for the lock before it looks at its slot.
-            let value = unsafe { (*s).slot.with_mut(|v| (*v).take()) };
-            // SAFETY: as above.
-            unsafe { finish(s, DONE) };
-            return Some(Ok(value.expect("a waiting sender's packet holds its value")));
-        }
-        // The selecting thread is registered nowhere now: no entry is its own.
-        if let Some(e) = claim(&mut lists.send_selectors, None) {
-            let packet = Packet::new(None);
-            packet.state.store(CLAIMED, Ordering::Relaxed);
-            e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
-            drop(lists);
-            return (self.wait_claimed(&packet) == DONE).then(|| Ok(take_received(&packet)));
-        }
-        lists.disconnected.then_some(Err(RecvError))
-    }
 
     /// A selecting send, now: reserves a waiting receiver (or a selecting one); the value
     /// comes later, in [`complete_send`](Self::complete_send).
@@ -490,10 +475,8 @@ impl<T> ZeroChan<T> {
             }
             Reservation::Selector(e) => {
                 let packet = Packet::new(Some(value));
-                packet.state.store(CLAIMED, Ordering::Relaxed);
-                e.cx.publish_packet(ptr::from_ref(&packet).cast_mut().cast());
                 // A claimed selecting receiver always takes the value (`accept_recv`).
-                let state = self.wait_claimed(&packet);
+                let state = self.hand_over(&e, &packet);
                 debug_assert_eq!(state, DONE);
                 Ok(())
             }
