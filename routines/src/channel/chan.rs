@@ -150,15 +150,26 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     }
 
     /// Sends, waiting for room until `deadline` (`None`: forever).
+    #[inline]
     pub(crate) fn send(
         &self,
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let mut value = match self.send_attempt(value) {
-            Ok(outcome) => return outcome,
-            Err(v) => v,
-        };
+        match self.send_attempt(value) {
+            Ok(outcome) => outcome,
+            Err(v) => self.send_wait(v, deadline),
+        }
+    }
+
+    /// The buffer was full: spin, then park.
+    #[cold]
+    #[inline(never)]
+    fn send_wait(
+        &self,
+        mut value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
@@ -170,7 +181,6 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         self.send_slow(value, deadline)
     }
 
-    #[cold]
     fn send_slow(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut held = Some(value);
         let outcome =
@@ -226,10 +236,18 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     }
 
     /// Receives, waiting for a message until `deadline` (`None`: forever).
+    #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        if let Some(outcome) = self.recv_attempt() {
-            return outcome;
+        match self.recv_attempt() {
+            Some(outcome) => outcome,
+            None => self.recv_wait(deadline),
         }
+    }
+
+    /// The buffer was empty: spin, then park.
+    #[cold]
+    #[inline(never)]
+    fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
@@ -240,7 +258,6 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         self.recv_slow(deadline)
     }
 
-    #[cold]
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.not_empty
             .wait_until(deadline, || self.recv_attempt())

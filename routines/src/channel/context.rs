@@ -272,6 +272,7 @@ impl Selectors {
     /// thread and every observer. Without anyone registered this is one SeqCst load (a
     /// plain load on x86); the argument is `WaitQueue::notify_one_after_seqcst_rmw`'s, with
     /// `count` as the waiter count. Under loom (no SeqCst loads) a fence precedes it.
+    #[inline]
     pub(crate) fn notify_one_after_seqcst_rmw(&self) {
         if cfg!(routines_loom) {
             fence(Ordering::SeqCst);
@@ -280,6 +281,14 @@ impl Selectors {
         if self.count.load(Ordering::SeqCst) == 0 {
             return;
         }
+        self.notify_one_slow();
+    }
+
+    /// Someone is registered: claim one selecting thread and every observer. Out of line so
+    /// that the check above is all a push or pop pays without selectors.
+    #[cold]
+    #[inline(never)]
+    fn notify_one_slow(&self) {
         let entries = self.entries.lock();
         let mut woke = false;
         for e in entries.iter() {

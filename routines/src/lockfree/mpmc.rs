@@ -340,7 +340,42 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
     /// assert_eq!(q.push(1), Ok(()));
     /// assert_eq!(q.push(2), Err(2));
     /// ```
+    #[inline]
     pub fn push(&self, value: T) -> Result<(), T> {
+        // The uncontended case inline: the slot at the tail is free and our claim succeeds.
+        let tail = self.tail.load(Ordering::Relaxed);
+        let slot = self.slot(tail);
+        // Acquire: pairs with the Release stamp store in `take` (the consumer's read of the
+        // old value happens before our write). SeqCst CAS: as in `push_contended`.
+        if slot.stamp.load(Ordering::Acquire) == tail
+            && self
+                .tail
+                .compare_exchange_weak(tail, self.next(tail), Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            // SAFETY: as in `push_contended`: our CAS claimed the empty slot at `tail`.
+            unsafe { Self::publish(slot, tail, value) };
+            return Ok(());
+        }
+        self.push_contended(value)
+    }
+
+    /// Writes `value` into the slot claimed at position `pos` and publishes it.
+    ///
+    /// # Safety
+    /// The caller's tail CAS claimed `pos`, and the slot was empty (stamp == `pos`).
+    #[inline]
+    unsafe fn publish(slot: &Slot<T>, pos: usize, value: T) {
+        // SAFETY: the caller claimed position `pos`, whose slot is empty: nobody else touches the value until we publish.
+        slot.value.with_mut(|p| unsafe { (*p).write(value) });
+        // Release: pairs with the Acquire stamp load in `pop`; publishes the value.
+        slot.stamp.store(pos + 1, Ordering::Release);
+    }
+
+    /// `push` after its first attempt failed: full, or another producer got there first.
+    #[cold]
+    #[inline(never)]
+    fn push_contended(&self, value: T) -> Result<(), T> {
         let backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
@@ -358,11 +393,8 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: our CAS claimed position `tail`, whose slot is empty (stamp == tail): nobody else touches the value until we publish.
-                        slot.value.with_mut(|p| unsafe { (*p).write(value) });
-                        // Release: pairs with the Acquire stamp load in `pop`; publishes the
-                        // value.
-                        slot.stamp.store(tail + 1, Ordering::Release);
+                        // SAFETY: our CAS claimed position `tail`, whose slot is empty (stamp == tail).
+                        unsafe { Self::publish(slot, tail, value) };
                         return Ok(());
                     }
                     Err(now) => {
@@ -499,7 +531,45 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
     /// q.push(5).unwrap();
     /// assert_eq!(q.pop(), Some(5));
     /// ```
+    #[inline]
     pub fn pop(&self) -> Option<T> {
+        // The uncontended case inline: the slot at the head is full and our claim succeeds.
+        let head = self.head.load(Ordering::Relaxed);
+        let slot = self.slot(head);
+        // Acquire: pairs with the Release stamp store in `publish` (the value is visible).
+        // SeqCst CAS: as in `pop_contended`.
+        if slot.stamp.load(Ordering::Acquire) == head + 1
+            && self
+                .head
+                .compare_exchange_weak(head, self.next(head), Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
+        {
+            // SAFETY: as in `pop_contended`: our CAS claimed the full slot at `head`.
+            return Some(unsafe { self.take(slot, head) });
+        }
+        self.pop_contended()
+    }
+
+    /// Reads the value out of the slot claimed at position `pos` and frees the slot for the
+    /// next lap.
+    ///
+    /// # Safety
+    /// The caller's head CAS claimed `pos`, and the slot was full (stamp == `pos + 1`).
+    #[inline]
+    unsafe fn take(&self, slot: &Slot<T>, pos: usize) -> T {
+        // SAFETY: the caller claimed position `pos`, whose slot is full: the value is initialised and now ours.
+        let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
+        // Release: pairs with the Acquire stamp load of the producer of the next lap; our
+        // read happens before its write.
+        slot.stamp
+            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+        value
+    }
+
+    /// `pop` after its first attempt failed: empty, or another consumer got there first.
+    #[cold]
+    #[inline(never)]
+    fn pop_contended(&self) -> Option<T> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -515,13 +585,8 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: our CAS claimed position `head`, whose slot is full (stamp == head + 1): the value is initialised and now ours.
-                        let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
-                        // Release: pairs with the Acquire stamp load of the producer of the
-                        // next lap; our read happens before its write.
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        return Some(value);
+                        // SAFETY: our CAS claimed position `head`, whose slot is full (stamp == head + 1).
+                        return Some(unsafe { self.take(slot, head) });
                     }
                     Err(now) => {
                         head = now;

@@ -154,7 +154,11 @@ impl<T> SegQueue<T> {
                     if offset + 1 == BLOCK_CAP {
                         // SAFETY: our slot, the last one, is read; start the sweep.
                         unsafe { Block::destroy(block, 0) };
-                    } else if slot.state.fetch_or(READ, Ordering::AcqRel) & DESTROY != 0 {
+                    } else if slot.state.fetch_add(READ, Ordering::AcqRel) & DESTROY != 0 {
+                        // An add, not an or: only this slot's one reader sets READ, so the
+                        // bit is clear and the two agree; x86 has a single instruction for
+                        // a fetch_add (`lock xadd`) but needs a CAS loop for a fetch_or
+                        // whose old value is read.
                         // AcqRel: Release publishes our read to the sweeper; Acquire pairs
                         // with its DESTROY. The sweeper stopped at us: continue it.
                         // SAFETY: slots up to ours are read; the block is still live.

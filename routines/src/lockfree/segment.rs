@@ -103,7 +103,7 @@ impl<T> Block<T> {
         for i in start..BLOCK_CAP - 1 {
             // SAFETY: the block is live: slot `i` has not signalled its read with `DESTROY` seen, so nobody has freed it.
             let slot = unsafe { &(*this).slots[i] };
-            // AcqRel: Acquire pairs with the reader's Release `fetch_or(READ)` (its read of
+            // AcqRel: Acquire pairs with the reader's Release `fetch_add(READ)` (its read of
             // the value happens before we free); Release hands the sweep to that reader.
             if slot.state.load(Ordering::Acquire) & READ == 0
                 && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
