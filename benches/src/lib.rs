@@ -1,6 +1,7 @@
 //! Shared workload bodies for the benchmarks in `benches/`: each is written once, generic
 //! over the lock under test, and run for every contender (routines and its peers).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
@@ -759,4 +760,147 @@ pub fn stack_pairs<S: BenchStack>(threads: usize, pairs: u64) -> (Duration, u64)
         left += 1;
     }
     (elapsed, left)
+}
+
+/// A one-value handoff as each contender spells it: routines' promise/future, the `oneshot`
+/// crate, `std::sync::mpsc::sync_channel(1)`.
+pub trait OneShot {
+    /// The producing half.
+    type Tx: Send;
+    /// The consuming half.
+    type Rx: Send;
+    /// A fresh pair.
+    fn pair() -> (Self::Tx, Self::Rx);
+    /// Hands `v` over.
+    fn put(tx: Self::Tx, v: u64);
+    /// Waits for the value.
+    fn take(rx: Self::Rx) -> u64;
+}
+
+/// `routines::future::promise`.
+#[derive(Debug)]
+pub struct RoutinesPromise;
+impl OneShot for RoutinesPromise {
+    type Tx = routines::future::Promise<u64, ()>;
+    type Rx = routines::future::Future<u64, ()>;
+    fn pair() -> (Self::Tx, Self::Rx) {
+        routines::future::promise()
+    }
+    fn put(tx: Self::Tx, v: u64) {
+        tx.resolve(v);
+    }
+    fn take(rx: Self::Rx) -> u64 {
+        rx.wait().unwrap()
+    }
+}
+
+/// The `oneshot` crate.
+#[derive(Debug)]
+pub struct OneshotCrate;
+impl OneShot for OneshotCrate {
+    type Tx = oneshot::Sender<u64>;
+    type Rx = oneshot::Receiver<u64>;
+    fn pair() -> (Self::Tx, Self::Rx) {
+        oneshot::channel()
+    }
+    fn put(tx: Self::Tx, v: u64) {
+        tx.send(v).unwrap();
+    }
+    fn take(rx: Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+/// `std::sync::mpsc::sync_channel(1)`.
+#[derive(Debug)]
+pub struct StdSyncChannel;
+impl OneShot for StdSyncChannel {
+    type Tx = std::sync::mpsc::SyncSender<u64>;
+    type Rx = std::sync::mpsc::Receiver<u64>;
+    fn pair() -> (Self::Tx, Self::Rx) {
+        std::sync::mpsc::sync_channel(1)
+    }
+    fn put(tx: Self::Tx, v: u64) {
+        tx.send(v).unwrap();
+    }
+    fn take(rx: Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+/// Two threads bounce a value `rounds` times, each hop through a fresh one-shot pair made
+/// before the clock starts: thread 0 puts into `ping[i]` and takes from `pong[i]`, thread 1
+/// the reverse. Returns the time (workers' own clocks) and the sum thread 0 got back.
+pub fn oneshot_ping_pong<C: OneShot>(rounds: u64) -> (Duration, u64) {
+    let (ping_tx, ping_rx): (Vec<_>, Vec<_>) = (0..rounds).map(|_| C::pair()).unzip();
+    let (pong_tx, pong_rx): (Vec<_>, Vec<_>) = (0..rounds).map(|_| C::pair()).unzip();
+    let halves = [
+        std::sync::Mutex::new(Some((ping_tx, pong_rx))),
+        std::sync::Mutex::new(None),
+    ];
+    let other = std::sync::Mutex::new(Some((pong_tx, ping_rx)));
+    let sum = AtomicU64::new(0);
+    let elapsed = timed_threads(2, |i| {
+        if i == 0 {
+            let (txs, rxs) = halves[0].lock().unwrap().take().unwrap();
+            let mut local = 0;
+            for (v, (tx, rx)) in txs.into_iter().zip(rxs).enumerate() {
+                C::put(tx, v as u64);
+                local += C::take(rx);
+            }
+            sum.store(local, Ordering::Relaxed);
+        } else {
+            let (txs, rxs) = other.lock().unwrap().take().unwrap();
+            for (tx, rx) in txs.into_iter().zip(rxs) {
+                C::put(tx, C::take(rx));
+            }
+        }
+    });
+    (elapsed, sum.load(Ordering::Relaxed))
+}
+
+/// One thread settles `n` promises (in reverse order) while another waits for all of them
+/// with `routines::future::all`; returns the time and the sum.
+pub fn future_all(n: u64) -> (Duration, u64) {
+    let (promises, futures): (Vec<_>, Vec<_>) = (0..n)
+        .map(|_| routines::future::promise::<u64, ()>())
+        .unzip();
+    let promises = std::sync::Mutex::new(Some(promises));
+    let futures = std::sync::Mutex::new(Some(futures));
+    let sum = AtomicU64::new(0);
+    let elapsed = timed_threads(2, |i| {
+        if i == 0 {
+            let promises = promises.lock().unwrap().take().unwrap();
+            for (v, p) in promises.into_iter().enumerate().rev() {
+                p.resolve(v as u64);
+            }
+        } else {
+            let futures = futures.lock().unwrap().take().unwrap();
+            let got = routines::future::all(futures).unwrap();
+            sum.store(got.into_iter().sum(), Ordering::Relaxed);
+        }
+    });
+    (elapsed, sum.load(Ordering::Relaxed))
+}
+
+/// The same handoff pattern as [`future_all`] through `n` `sync_channel(1)`s, waited for in
+/// input order: a baseline for the combinator's bookkeeping.
+pub fn std_wait_each(n: u64) -> (Duration, u64) {
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| std::sync::mpsc::sync_channel(1)).unzip();
+    let txs = std::sync::Mutex::new(Some(txs));
+    let rxs = std::sync::Mutex::new(Some(rxs));
+    let sum = AtomicU64::new(0);
+    let elapsed = timed_threads(2, |i| {
+        if i == 0 {
+            let txs = txs.lock().unwrap().take().unwrap();
+            for (v, tx) in txs.into_iter().enumerate().rev() {
+                tx.send(v as u64).unwrap();
+            }
+        } else {
+            let rxs = rxs.lock().unwrap().take().unwrap();
+            let got: u64 = rxs.into_iter().map(|rx| rx.recv().unwrap()).sum();
+            sum.store(got, Ordering::Relaxed);
+        }
+    });
+    (elapsed, sum.load(Ordering::Relaxed))
 }

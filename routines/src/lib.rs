@@ -26,6 +26,7 @@ extern crate self as routines;
 
 pub mod channel;
 pub mod core;
+pub mod future;
 pub mod lockfree;
 pub mod sync;
 

@@ -1029,3 +1029,58 @@ mod channel {
         });
     }
 }
+
+mod future {
+    //! The settle/wait and settle/continuation protocols of `future::promise`.
+    use super::model;
+    use crate::future::promise;
+    use crate::loom::thread;
+
+    #[test]
+    fn future_resolve_wakes_a_parked_waiter() {
+        model(|| {
+            let (p, f) = promise::<u32, ()>();
+            let t = thread::spawn(move || p.resolve(7));
+            assert_eq!(f.wait(), Ok(7));
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn future_unsettled_drop_breaks_a_parked_waiter() {
+        model(|| {
+            let (p, f) = promise::<u32, ()>();
+            let t = thread::spawn(move || drop(p));
+            assert!(f.wait().unwrap_err().is_broken());
+            t.join().unwrap();
+        });
+    }
+
+    /// Whichever side sets the second state bit runs the continuation, exactly once, with
+    /// the outcome.
+    #[test]
+    fn future_continuation_races_the_settle() {
+        model(|| {
+            let (p, f) = promise::<u32, ()>();
+            let t = thread::spawn(move || p.resolve(7));
+            let mapped = f.map(|v| v + 1);
+            assert_eq!(mapped.wait(), Ok(8));
+            t.join().unwrap();
+        });
+    }
+
+    /// Two shared waiters, one settler: both wake.
+    #[test]
+    fn future_shared_waiters_all_wake() {
+        model(|| {
+            let (p, f) = promise::<u32, ()>();
+            let a = f.shared();
+            let b = a.clone();
+            let t = thread::spawn(move || b.wait());
+            let s = thread::spawn(move || p.resolve(3));
+            assert_eq!(a.wait(), Ok(3));
+            assert_eq!(t.join().unwrap(), Ok(3));
+            s.join().unwrap();
+        });
+    }
+}

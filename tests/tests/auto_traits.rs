@@ -5,6 +5,9 @@ use std::rc::Rc;
 
 use routines::channel::{OneshotReceiver, OneshotSender, Receiver, Select, Sender, StaticChannel};
 use routines::core::{Backoff, CachePadded, WaitQueue};
+use routines::future::{
+    AggregateError, Future, FutureError, Panic, Promise, RaceError, SharedFuture,
+};
 use routines::lockfree::{
     BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
     Steal, Stealer, Worker,
@@ -14,7 +17,7 @@ use routines::sync::*;
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5, LF-20, LF-60, CH-7, CH-10
+// spec: SY-5, LF-20, LF-60, CH-7, CH-10, FUT-7
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -48,6 +51,14 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<Select<'static>>(); // operations require T: Send (spec SEL-1)
     send_sync::<OneshotSender<Cell<u8>>>();
     send_sync::<OneshotReceiver<Cell<u8>>>();
+    send_sync::<Promise<Cell<u8>, Cell<u8>>>(); // values are moved, never shared
+    send::<Future<Cell<u8>, u8>>(); // `try_get` lends `&T`: Sync only for `T: Sync`
+    send_sync::<Future<u8, u8>>();
+    send_sync::<SharedFuture<u8, u8>>();
+    send_sync::<Panic>(); // `&Panic` reaches only the message
+    send_sync::<FutureError<u8>>();
+    send_sync::<AggregateError<u8>>();
+    send_sync::<RaceError<u8>>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side
