@@ -35,8 +35,8 @@ fn all_1000(c: &mut Criterion) {
     let mut g = c.benchmark_group("future_all_1000");
     g.throughput(Throughput::Elements(n));
     let contenders: [(&str, Run); 2] = [
-        ("routines_all", future_all),
-        ("std_wait_each", std_wait_each),
+        ("routines", future_all),
+        ("std", std_wait_each),
     ];
     for (name, run) in contenders {
         assert_eq!(run(n).1, n * (n - 1) / 2, "{name}");

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{AggregateError, FutureError, RaceError, Settled};
 use super::promise::{Future, Outcome};
-use crate::core::{deadline_after, WaitQueue};
+use crate::core::{deadline_after, spin_until, WaitQueue};
 use crate::loom::sync::Arc;
 use crate::sync::Mutex;
 
@@ -58,7 +58,15 @@ impl<T: Send + 'static, E: Send + 'static> Watch<T, E> {
     fn next(&self, deadline: Option<Instant>) -> Option<(usize, Outcome<T, E>)> {
         let c = &self.collector;
         let pop = || c.reports.lock().pop_front(); // the guard ends with the call
-        pop().or_else(|| c.arrived.wait_until(deadline, pop))
+        let mut report = pop();
+        if report.is_none() && deadline.is_none_or(|d| Instant::now() < d) {
+            // A bounded spin before parking, as in `Future::wait`.
+            spin_until(|| {
+                report = pop();
+                report.is_some()
+            });
+        }
+        report.or_else(|| c.arrived.wait_until(deadline, pop))
     }
 }
 

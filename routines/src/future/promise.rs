@@ -32,7 +32,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use super::error::{FutureError, Panic};
-use crate::core::{deadline_after, WaitQueue};
+use crate::core::{deadline_after, spin_until, WaitQueue};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
@@ -154,9 +154,11 @@ impl<T, E> Inner<T, E> {
         outcome.as_ref().map(Result::as_ref)
     }
 
-    /// Waits until settled or until `deadline`; `true` if settled.
+    /// Waits until settled or until `deadline`; `true` if settled. A bounded spin first (a
+    /// settle within microseconds then costs no system call on either side), then a park.
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
         self.is_settled()
+            || (deadline.is_none_or(|d| Instant::now() < d) && spin_until(|| self.is_settled()))
             || self
                 .ready
                 .wait_until(deadline, || self.is_settled().then_some(()))
