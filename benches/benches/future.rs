@@ -34,10 +34,7 @@ fn all_1000(c: &mut Criterion) {
     let n = 1_000;
     let mut g = c.benchmark_group("future_all_1000");
     g.throughput(Throughput::Elements(n));
-    let contenders: [(&str, Run); 2] = [
-        ("routines", future_all),
-        ("std", std_wait_each),
-    ];
+    let contenders: [(&str, Run); 2] = [("routines", future_all), ("std", std_wait_each)];
     for (name, run) in contenders {
         assert_eq!(run(n).1, n * (n - 1) / 2, "{name}");
         timed_cell(&mut g, name, "all", || run(n).0);

@@ -28,6 +28,7 @@ pub mod channel;
 pub mod core;
 pub mod future;
 pub mod lockfree;
+pub mod structured;
 pub mod sync;
 
 pub(crate) mod loom;

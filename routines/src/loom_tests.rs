@@ -1084,3 +1084,76 @@ mod future {
         });
     }
 }
+
+mod structured {
+    //! The cancel/register protocol of `structured::CancelToken`.
+    use super::model;
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::structured::CancelToken;
+
+    /// A registration racing the cancellation: the callback runs exactly once (queued and
+    /// drained, or run at once by the registrar).
+    #[test]
+    fn cancel_races_a_registration_callback_runs_once() {
+        model(|| {
+            let t = CancelToken::new();
+            let runs = Arc::new(AtomicUsize::new(0));
+            let t2 = t.clone();
+            let canceller = thread::spawn(move || t2.cancel());
+            let r = Arc::clone(&runs);
+            let reg = t.on_cancel(move || {
+                r.fetch_add(1, Ordering::Relaxed);
+            });
+            canceller.join().unwrap();
+            assert_eq!(runs.load(Ordering::Relaxed), 1);
+            drop(reg);
+        });
+    }
+
+    /// A registration dropped while the cancelling thread may be running its callback:
+    /// after the drop, the callback has either not run at all or finished.
+    #[test]
+    fn cancel_registration_drop_waits_for_a_running_callback() {
+        model(|| {
+            let t = CancelToken::new();
+            let state = Arc::new(AtomicUsize::new(0)); // 0 not run, 1 running, 2 done
+            let s = Arc::clone(&state);
+            let reg = t.on_cancel(move || {
+                s.store(1, Ordering::Relaxed);
+                s.store(2, Ordering::Relaxed);
+            });
+            let t2 = t.clone();
+            let canceller = thread::spawn(move || t2.cancel());
+            drop(reg);
+            assert_ne!(state.load(Ordering::Relaxed), 1);
+            canceller.join().unwrap();
+        });
+    }
+
+    /// A parent cancelled while a child is being made: the child ends up cancelled.
+    #[test]
+    fn cancel_races_child_creation() {
+        model(|| {
+            let parent = CancelToken::new();
+            let p2 = parent.clone();
+            let canceller = thread::spawn(move || p2.cancel());
+            let child = parent.child();
+            canceller.join().unwrap();
+            assert!(child.is_cancelled());
+        });
+    }
+
+    /// A waiter parked on the token wakes at cancellation.
+    #[test]
+    fn cancel_wakes_a_parked_waiter() {
+        model(|| {
+            let t = CancelToken::new();
+            let t2 = t.clone();
+            let canceller = thread::spawn(move || t2.cancel());
+            t.wait();
+            canceller.join().unwrap();
+        });
+    }
+}

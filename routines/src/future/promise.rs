@@ -416,6 +416,27 @@ impl<T, E> Future<T, E> {
         unsafe { ptr::read(&this.inner) }
     }
 
+    /// Waits until settled or until `stop()` (checked after every wake-up; whoever makes it
+    /// true calls the closure from [`waker`](Self::waker)). `true` if settled.
+    pub(crate) fn wait_or(&self, stop: impl Fn() -> bool) -> bool {
+        self.inner
+            .ready
+            .wait_until(None, || (self.inner.is_settled() || stop()).then_some(()));
+        self.inner.is_settled()
+    }
+
+    /// Wakes this future's waiters (so that a `wait_or` re-checks its `stop`).
+    pub(crate) fn waker(&self) -> impl Fn() + Send + Sync + 'static
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        move || {
+            inner.ready.notify_all();
+        }
+    }
+
     /// Runs `callback` with the outcome once settled: on the settling thread, or on this
     /// one at once if already settled. One allocation (the box).
     pub(crate) fn on_settle(self, callback: impl FnOnce(Outcome<T, E>) + Send + 'static) {

@@ -45,7 +45,7 @@ pub(crate) mod cell {
 }
 
 pub(crate) mod thread {
-    pub(crate) use loom::thread::{current, park, spawn, yield_now, Thread};
+    pub(crate) use loom::thread::{current, park, spawn, yield_now, Thread, ThreadId};
 }
 
 pub(crate) mod hint {

@@ -119,7 +119,7 @@ pub(crate) mod cell {
 }
 
 pub(crate) mod thread {
-    pub(crate) use std::thread::{current, park, spawn, yield_now, Thread};
+    pub(crate) use std::thread::{current, park, spawn, yield_now, Thread, ThreadId};
 }
 
 pub(crate) mod hint {
