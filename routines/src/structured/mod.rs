@@ -1,4 +1,4 @@
-//! Structured concurrency: cancellation tokens (and, with issue 5, scopes and task groups).
+//! Structured concurrency: cancellation tokens and scopes (task groups: issue 5).
 //!
 //! A [`CancelToken`] is cancelled once and for good — by `cancel()`, by its parent, or by
 //! its deadline — and tells everyone who asks or waits: `is_cancelled`, `wait`, `sleep`,
@@ -18,6 +18,8 @@
 
 mod cancel;
 mod deadline;
+mod scope;
 mod wait;
 
 pub use self::cancel::{CancelReason, CancelToken, DropGuard, Registration};
+pub use self::scope::{scope, Failure, Scope, ScopeBuilder, TaskContext, TaskFailure, TaskOutput};
