@@ -1,4 +1,4 @@
-//! Structured concurrency: cancellation tokens and scopes (task groups: issue 5).
+//! Structured concurrency: cancellation tokens, scopes and task groups.
 //!
 //! A [`CancelToken`] is cancelled once and for good — by `cancel()`, by its parent, or by
 //! its deadline — and tells everyone who asks or waits: `is_cancelled`, `wait`, `sleep`,
@@ -18,8 +18,10 @@
 
 mod cancel;
 mod deadline;
+mod group;
 mod scope;
 mod wait;
 
 pub use self::cancel::{CancelReason, CancelToken, DropGuard, Registration};
+pub use self::group::TaskGroup;
 pub use self::scope::{scope, Failure, Scope, ScopeBuilder, TaskContext, TaskFailure, TaskOutput};

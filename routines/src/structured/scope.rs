@@ -77,6 +77,10 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
+    pub(super) fn new(token: CancelToken, index: usize) -> Self {
+        Self { token, index }
+    }
+
     /// The scope's token: cancelled when a sibling fails (fail-fast), the body fails, the
     /// scope's deadline passes, or the parent token is cancelled.
     pub fn token(&self) -> &CancelToken {
@@ -368,10 +372,7 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
         let shared = Arc::clone(&self.shared);
         // Relaxed: a unique index is all that is needed.
         let index = shared.spawned.fetch_add(1, Ordering::Relaxed);
-        let cx = TaskContext {
-            token: shared.token.clone(),
-            index,
-        };
+        let cx = TaskContext::new(shared.token.clone(), index);
         self.std.spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| task(&cx).into_result()));
             match outcome {
