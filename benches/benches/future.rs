@@ -1,5 +1,6 @@
-//! Futures: promise resolve -> wait latency vs the `oneshot` crate and
-//! `std::sync::mpsc::sync_channel(1)`; `all` over 1 000 futures (with a std baseline).
+//! Futures and structured concurrency: promise resolve -> wait latency vs the `oneshot`
+//! crate and `std::sync::mpsc::sync_channel(1)`; `all` over 1 000 futures (with a std
+//! baseline); `scope` spawn/join vs `std::thread::scope`.
 //!
 //! `cargo bench -p routines-benches --bench future`; see `benches/README.md`.
 
@@ -7,8 +8,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use routines_benches::{
-    future_all, oneshot_ping_pong, std_wait_each, timed_cell, OneshotCrate, RoutinesPromise,
-    StdSyncChannel,
+    future_all, oneshot_ping_pong, scope_routines, scope_std, std_wait_each, timed_cell,
+    OneshotCrate, RoutinesPromise, StdSyncChannel,
 };
 
 /// One sample: the size in, the time and a checksum out.
@@ -42,9 +43,21 @@ fn all_1000(c: &mut Criterion) {
     g.finish();
 }
 
+fn scope_spawn_join(c: &mut Criterion) {
+    let tasks = 64;
+    let mut g = c.benchmark_group("structured_scope_64");
+    g.throughput(Throughput::Elements(tasks));
+    let contenders: [(&str, Run); 2] = [("routines", scope_routines), ("std", scope_std)];
+    for (name, run) in contenders {
+        assert_eq!(run(tasks).1, tasks * (tasks - 1) / 2, "{name}");
+        timed_cell(&mut g, name, "spawn_join", || run(tasks).0);
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(2));
-    targets = latency, all_1000
+    targets = latency, all_1000, scope_spawn_join
 }
 criterion_main!(benches);

@@ -904,3 +904,36 @@ pub fn std_wait_each(n: u64) -> (Duration, u64) {
     });
     (elapsed, sum.load(Ordering::Relaxed))
 }
+
+/// `routines::structured::scope` spawning `tasks` tasks that each add their index to a
+/// shared counter; returns the time (spawn to the last join) and the sum.
+pub fn scope_routines(tasks: u64) -> (Duration, u64) {
+    let sum = AtomicU64::new(0);
+    let start = Instant::now();
+    let r: Result<(), ()> = routines::structured::scope(|s| {
+        for i in 0..tasks {
+            let sum = &sum;
+            s.spawn(move |_| {
+                sum.fetch_add(i, Ordering::Relaxed);
+            });
+        }
+        Ok(())
+    });
+    r.unwrap();
+    (start.elapsed(), sum.load(Ordering::Relaxed))
+}
+
+/// [`scope_routines`] with `std::thread::scope`.
+pub fn scope_std(tasks: u64) -> (Duration, u64) {
+    let sum = AtomicU64::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for i in 0..tasks {
+            let sum = &sum;
+            s.spawn(move || {
+                sum.fetch_add(i, Ordering::Relaxed);
+            });
+        }
+    });
+    (start.elapsed(), sum.load(Ordering::Relaxed))
+}

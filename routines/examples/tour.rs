@@ -179,7 +179,6 @@ fn main() {
     );
     lockfree_tour();
     channel_tour();
-    println!("\nMore arrives with the select, future and scheduler issues.");
 }
 
 fn lockfree_tour() {
@@ -317,4 +316,36 @@ fn channel_tour() {
         "tick(3 ms): {n} ticks; after(10 ms) fired at +{:?}",
         start.elapsed()
     );
+
+    println!("\n-- future, structured --");
+    let squares: Vec<_> = (1..=4_u64)
+        .map(|i| routines::future::spawn(move || i * i))
+        .collect();
+    println!(
+        "future::all over 4 spawned threads: {:?}",
+        routines::future::all(squares)
+    );
+    let (promise, future) = routines::future::promise::<u32, &str>();
+    let doubled = future.map(|v| v * 2);
+    promise.resolve(21);
+    println!("promise resolved with 21, mapped: {:?}", doubled.wait());
+
+    let data = [1, 2, 3, 4];
+    let mut halves = [0, 0];
+    let outcome: Result<(), &str> = routines::structured::scope(|s| {
+        let (a, b) = halves.split_at_mut(1);
+        s.spawn(|_| a[0] = data[..2].iter().sum());
+        s.spawn(|_| b[0] = data[2..].iter().sum());
+        Ok(())
+    });
+    println!("scope borrowing the stack: {outcome:?}, sums {halves:?}");
+    let failed: Result<(), &str> = routines::structured::scope(|s| {
+        s.spawn(|cx| {
+            let _ = cx.token().sleep(Duration::from_secs(3600));
+        });
+        s.spawn(|_| Err("one task failed"));
+        Ok(())
+    });
+    println!("fail-fast scope (the sleeping sibling is cancelled): {failed:?}");
+    println!("\nMore arrives with the scheduler, actor, io and timer issues.");
 }

@@ -12,12 +12,13 @@ use routines::lockfree::{
     BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
     Steal, Stealer, Worker,
 };
+use routines::structured::{CancelToken, DropGuard, Registration, Scope, TaskContext, TaskGroup};
 use routines::sync::*;
 
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5, LF-20, LF-60, CH-7, CH-10, FUT-7
+// spec: SY-5, LF-20, LF-60, CH-7, CH-10, FUT-7, ST-1
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -59,6 +60,13 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<FutureError<u8>>();
     send_sync::<AggregateError<u8>>();
     send_sync::<RaceError<u8>>();
+    send_sync::<CancelToken>();
+    send_sync::<Registration>();
+    send_sync::<DropGuard>();
+    send_sync::<TaskContext>();
+    send_sync::<Scope<'static, 'static, Cell<u8>>>(); // errors are moved, never shared
+    send::<TaskGroup<Cell<u8>, Cell<u8>>>(); // holds finished results: Sync only with T: Sync
+    send_sync::<TaskGroup<u8, u8>>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side

@@ -88,6 +88,10 @@ fn supervised_groups_cancel_nothing_and_join_all_keeps_every_outcome() {
 
 // spec: ST-17
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "starts the deadline thread, which outlives the test (miri rejects that)"
+)]
 fn limits_timeouts_and_dropping_a_group() {
     watchdog(30, || {
         let running = Arc::new(AtomicUsize::new(0));

@@ -87,8 +87,10 @@ pub(super) struct Inner {
 
 impl Inner {
     fn new(deadline: Option<Instant>) -> Arc<Self> {
+        // A deadline already passed: born cancelled, nothing to schedule.
+        let expired = deadline.is_some_and(|d| Instant::now() >= d);
         let inner = Arc::new(Self {
-            state: AtomicU32::new(ACTIVE),
+            state: AtomicU32::new(if expired { DEADLINE } else { ACTIVE }),
             deadline,
             callbacks: Mutex::new(Callbacks {
                 next_id: 0,
@@ -101,7 +103,7 @@ impl Inner {
             sender: Mutex::new(None),
             receiver: OnceLock::new(),
         });
-        if let Some(at) = deadline {
+        if let (Some(at), false) = (deadline, expired) {
             deadline::schedule(at, Arc::downgrade(&inner));
         }
         inner

@@ -83,16 +83,42 @@ impl TaskContext {
 
     /// The scope's token: cancelled when a sibling fails (fail-fast), the body fails, the
     /// scope's deadline passes, or the parent token is cancelled.
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<(), ()> = routines::structured::scope(|s| {
+    ///     s.spawn(|cx| assert!(!cx.token().is_cancelled()));
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn token(&self) -> &CancelToken {
         &self.token
     }
 
     /// `self.token().is_cancelled()`.
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<(), ()> = routines::structured::scope(|s| {
+    ///     s.token().cancel();
+    ///     s.spawn(|cx| assert!(cx.is_cancelled()));
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         self.token.is_cancelled()
     }
 
     /// This task's spawn index within its scope.
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<(), ()> = routines::structured::scope(|s| {
+    ///     s.spawn(|cx| assert_eq!(cx.index(), 0));
+    ///     s.spawn(|cx| assert_eq!(cx.index(), 1));
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
@@ -131,24 +157,58 @@ pub struct ScopeBuilder {
 impl ScopeBuilder {
     /// At most `n` tasks run at once: `spawn` blocks while `n` are running, `try_spawn`
     /// fails. `n == 0` is treated as 1 (a scope that could never run a task would hang).
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<(), ()> = routines::structured::Scope::builder().limit(1).run(|s| {
+    ///     s.spawn(|_| {});
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = Some(n.max(1));
         self
     }
 
     /// Cancel the scope's token at `deadline`.
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<bool, ()> = routines::structured::Scope::builder()
+    ///     .deadline(std::time::Instant::now())
+    ///     .run(|s| Ok(s.token().is_cancelled()));
+    /// assert_eq!(r, Ok(true));
+    /// ```
     pub fn deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
         self
     }
 
     /// Cancel the scope's token after `timeout` (`Duration::MAX`: never).
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<bool, ()> = routines::structured::Scope::builder()
+    ///     .timeout(std::time::Duration::MAX)
+    ///     .run(|s| Ok(s.token().deadline().is_none()));
+    /// assert_eq!(r, Ok(true));
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.deadline = deadline_after(timeout);
         self
     }
 
     /// Make the scope's token a child of `parent` (cancelled with it).
+    ///
+    /// # Examples
+    /// ```
+    /// let parent = routines::structured::CancelToken::new();
+    /// parent.cancel();
+    /// let r: Result<bool, ()> = routines::structured::Scope::builder()
+    ///     .token(&parent)
+    ///     .run(|s| Ok(s.token().is_cancelled()));
+    /// assert_eq!(r, Ok(true));
+    /// ```
     pub fn token(mut self, parent: &CancelToken) -> Self {
         self.parent = Some(parent.clone());
         self
@@ -162,6 +222,15 @@ impl ScopeBuilder {
     /// # Panics
     /// If the first failure was a panic (of a task or of `body`), with its original payload,
     /// after every task has finished.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = routines::structured::Scope::builder().run(|s| {
+    ///     s.spawn(|_| Err("no"));
+    ///     Ok(())
+    /// });
+    /// assert_eq!(r, Err("no"));
+    /// ```
     pub fn run<'env, T, E, F>(self, body: F) -> Result<T, E>
     where
         E: Send + 'env,
@@ -184,6 +253,16 @@ impl ScopeBuilder {
     ///
     /// # Panics
     /// If `body` panics, with its original payload, after every task has finished.
+    ///
+    /// # Examples
+    /// ```
+    /// let (r, failures) = routines::structured::Scope::builder().run_supervised(|s| {
+    ///     s.spawn(|_| Err("no"));
+    ///     s.spawn(|_| Ok(()));
+    ///     Ok::<_, &str>(1)
+    /// });
+    /// assert_eq!((r, failures.len()), (Ok(1), 1));
+    /// ```
     pub fn run_supervised<'env, T, E, F>(self, body: F) -> (Result<T, E>, Vec<TaskFailure<E>>)
     where
         E: Send + 'env,
@@ -321,6 +400,12 @@ impl<E> Shared<E> {
 
 impl Scope<'_, '_, ()> {
     /// A scope configured step by step: `Scope::builder().limit(4).run(|s| ...)`.
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<u8, ()> = routines::structured::Scope::builder().run(|_| Ok(3));
+    /// assert_eq!(r, Ok(3));
+    /// ```
     pub fn builder() -> ScopeBuilder {
         ScopeBuilder::default()
     }
@@ -328,12 +413,30 @@ impl Scope<'_, '_, ()> {
 
 impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
     /// The scope's cancellation token (tasks get it through their [`TaskContext`]).
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<(), ()> = routines::structured::scope(|s| {
+    ///     assert!(!s.token().is_cancelled());
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn token(&self) -> &CancelToken {
         &self.shared.token
     }
 
     /// Spawns a task on a new OS thread; it may borrow anything that outlives the scope.
     /// Blocks while the scope's concurrency limit is reached.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut x = 0;
+    /// let r: Result<(), ()> = routines::structured::scope(|s| {
+    ///     s.spawn(|_| x += 1);
+    ///     Ok(())
+    /// });
+    /// assert_eq!(x, 1);
+    /// ```
     pub fn spawn<F, R>(&self, task: F)
     where
         F: FnOnce(&TaskContext) -> R + Send + 'scope,
@@ -349,6 +452,14 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
     ///
     /// # Errors
     /// `Err(task)` when `limit` tasks are running.
+    ///
+    /// # Examples
+    /// ```
+    /// let r: Result<(), ()> = routines::structured::scope(|s| {
+    ///     assert!(s.try_spawn(|_| {}).is_ok()); // no limit
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn try_spawn<F, R>(&self, task: F) -> Result<(), F>
     where
         F: FnOnce(&TaskContext) -> R + Send + 'scope,

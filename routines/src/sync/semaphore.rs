@@ -197,6 +197,33 @@ impl Semaphore {
         }
     }
 
+    /// Takes a permit, waiting until one is available or `stop()` holds (checked after
+    /// every wake-up; whoever makes it hold then calls [`wake_waiters`](Self::wake_waiters)).
+    /// A permit that is available is taken even if `stop()` holds, so a wake-up meant for a
+    /// permit is never swallowed. For the cancellable acquire in `structured`.
+    pub(crate) fn acquire_or_stop(&self, stop: &dyn Fn() -> bool) -> Option<SemaphorePermit<'_>> {
+        if self.try_take(false) {
+            return Some(SemaphorePermit { semaphore: self });
+        }
+        let taken = self.queue.wait_until(None, || {
+            if self.try_take(true) {
+                return Some(true);
+            }
+            if stop() {
+                return Some(false);
+            }
+            // As in `acquire_slow`.
+            let state = self.state.fetch_or(PARKED, Ordering::Relaxed);
+            (state & PERMITS != 0 && self.try_take(true)).then_some(true)
+        });
+        (taken == Some(true)).then(|| SemaphorePermit { semaphore: self })
+    }
+
+    /// Wakes every parked acquirer (so that an `acquire_or_stop` re-checks its `stop`).
+    pub(crate) fn wake_waiters(&self) {
+        self.queue.notify_all();
+    }
+
     #[cold]
     fn acquire_slow(&self, deadline: Option<Instant>) -> bool {
         let backoff = Backoff::new();
