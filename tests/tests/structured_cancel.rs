@@ -318,3 +318,39 @@ fn cancellable_waits_end_promptly_on_cancellation() {
         assert_eq!(CancelToken::new().sleep(Duration::from_millis(1)), Ok(()));
     });
 }
+
+// spec: ST-2, ST-4
+#[test]
+fn nothing_leaks_whatever_the_token_drop_order() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let counted = |i| {
+        let payload = DropCounter::new(i, &drops);
+        move || {
+            let _ = &payload;
+        }
+    };
+    // Parent dropped before its child; the child's callback is still registered.
+    let parent = CancelToken::new();
+    let child = parent.child();
+    let reg = child.on_cancel(counted(0));
+    drop(parent);
+    drop(child);
+    drop(reg);
+    // Registration outlives its token and forgotten registrations go with the token.
+    let t = CancelToken::new();
+    let reg = t.on_cancel(counted(1));
+    t.on_cancel(counted(2)).forget();
+    drop(t);
+    drop(reg);
+    // Cancelled then dropped: callbacks ran and were freed.
+    let t = CancelToken::new();
+    let g = t.drop_guard();
+    t.on_cancel(counted(3)).forget();
+    let linked = CancelToken::any_of(&[t.clone(), CancelToken::new()]);
+    linked.on_cancel(counted(4)).forget();
+    drop(t);
+    drop(g);
+    assert!(linked.is_cancelled());
+    drop(linked);
+    assert_eq!(drops.load(Ordering::SeqCst), 5);
+}
