@@ -68,6 +68,35 @@ impl<T: Send + 'static, E: Send + 'static> Watch<T, E> {
         }
         report.or_else(|| c.arrived.wait_until(deadline, pop))
     }
+
+    /// Feeds reports to `step` in settlement order until it returns `Some` (decided early)
+    /// or every input has reported (`Some(None)`); `None` if `deadline` passed first.
+    fn drive<R>(
+        &self,
+        deadline: Option<Instant>,
+        mut step: impl FnMut(usize, Outcome<T, E>) -> Option<R>,
+    ) -> Option<Option<R>> {
+        for _ in 0..self.len {
+            let (index, outcome) = self.next(deadline)?;
+            if let Some(decided) = step(index, outcome) {
+                return Some(Some(decided));
+            }
+        }
+        Some(None)
+    }
+}
+
+/// One slot per input, filled in by index.
+fn slots<X>(len: usize) -> Vec<Option<X>> {
+    (0..len).map(|_| None).collect()
+}
+
+/// The filled slots in input order.
+fn in_order<X>(slots: Vec<Option<X>>) -> Vec<X> {
+    slots
+        .into_iter()
+        .map(|x| x.expect("every input reported"))
+        .collect()
 }
 
 /// Waits for every input to fulfil; their values in input order. **Fail-fast**: the first
@@ -121,17 +150,18 @@ where
     I: IntoIterator<Item = Future<T, E>>,
 {
     let watch = Watch::new(futures);
-    let mut values: Vec<Option<T>> = (0..watch.len).map(|_| None).collect();
-    for _ in 0..watch.len {
-        match watch.next(deadline)? {
-            (index, Ok(value)) => values[index] = Some(value),
-            (_, Err(e)) => return Some(Err(e)),
+    let mut values = slots(watch.len);
+    let first_failure = watch.drive(deadline, |index, outcome| match outcome {
+        Ok(value) => {
+            values[index] = Some(value);
+            None
         }
-    }
-    Some(Ok(values
-        .into_iter()
-        .map(|v| v.expect("every input reported"))
-        .collect()))
+        Err(e) => Some(e),
+    })?;
+    Some(match first_failure {
+        Some(e) => Err(e),
+        None => Ok(in_order(values)),
+    })
 }
 
 /// The first input to settle, fulfilled or failed. An empty input is an immediate
@@ -232,15 +262,18 @@ where
     I: IntoIterator<Item = Future<T, E>>,
 {
     let watch = Watch::new(futures);
-    let mut errors: Vec<Option<FutureError<E>>> = (0..watch.len).map(|_| None).collect();
-    for _ in 0..watch.len {
-        match watch.next(deadline)? {
-            (_, Ok(value)) => return Some(Ok(value)),
-            (index, Err(e)) => errors[index] = Some(e),
+    let mut errors = slots(watch.len);
+    let first_success = watch.drive(deadline, |index, outcome| match outcome {
+        Ok(value) => Some(value),
+        Err(e) => {
+            errors[index] = Some(e);
+            None
         }
-    }
-    let errors = errors.into_iter().map(|e| e.expect("every input reported"));
-    Some(Err(AggregateError(errors.collect())))
+    })?;
+    Some(match first_success {
+        Some(value) => Ok(value),
+        None => Err(AggregateError(in_order(errors))),
+    })
 }
 
 /// Waits for every input to settle; never fails. Outcomes in input order; an empty input
@@ -285,18 +318,13 @@ where
     I: IntoIterator<Item = Future<T, E>>,
 {
     let watch = Watch::new(futures);
-    let mut outcomes: Vec<Option<Settled<T, E>>> = (0..watch.len).map(|_| None).collect();
-    for _ in 0..watch.len {
-        let (index, outcome) = watch.next(deadline)?;
+    let mut outcomes = slots(watch.len);
+    watch.drive(deadline, |index, outcome| {
         outcomes[index] = Some(match outcome {
             Ok(value) => Settled::Fulfilled(value),
             Err(e) => Settled::Rejected(e),
         });
-    }
-    Some(
-        outcomes
-            .into_iter()
-            .map(|o| o.expect("every input reported"))
-            .collect(),
-    )
+        None::<()>
+    })?;
+    Some(in_order(outcomes))
 }
