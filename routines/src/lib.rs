@@ -28,6 +28,7 @@ pub mod channel;
 pub mod core;
 pub mod future;
 pub mod lockfree;
+pub mod scheduler;
 pub mod structured;
 pub mod sync;
 

@@ -1157,3 +1157,51 @@ mod structured {
         });
     }
 }
+
+mod scheduler {
+    //! The submit/shutdown and join protocols of `scheduler::ThreadPool`.
+    use super::model;
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::scheduler::ThreadPool;
+
+    /// A submission racing `shutdown`: refused, or run before `shutdown` returns.
+    #[test]
+    fn pool_submission_races_shutdown() {
+        model(|| {
+            let pool = Arc::new(ThreadPool::new(1));
+            let ran = Arc::new(AtomicUsize::new(0));
+            let submitter = {
+                let (pool, ran) = (Arc::clone(&pool), Arc::clone(&ran));
+                thread::spawn(move || {
+                    pool.execute(move || {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                    })
+                    .is_ok()
+                })
+            };
+            pool.shutdown();
+            let accepted = submitter.join().unwrap();
+            // After both: an accepted job has run (the workers drained it before leaving).
+            assert_eq!(ran.load(Ordering::Relaxed), usize::from(accepted));
+        });
+    }
+
+    /// `join` returns only after the job's effects are visible.
+    #[test]
+    fn pool_join_sees_finished_jobs() {
+        model(|| {
+            let pool = ThreadPool::new(1);
+            let ran = Arc::new(AtomicUsize::new(0));
+            let r = Arc::clone(&ran);
+            pool.execute(move || {
+                r.store(1, Ordering::Relaxed);
+            })
+            .unwrap();
+            pool.join();
+            assert_eq!(ran.load(Ordering::Relaxed), 1);
+            pool.shutdown();
+        });
+    }
+}

@@ -1,0 +1,524 @@
+//! `ThreadPool`: a fixed set of worker threads over one shared queue.
+//!
+//! # Protocol
+//!
+//! Jobs go into a [`SegQueue`] (unbounded MPMC). One word, `gate`, holds two flags and a
+//! count of submissions in progress:
+//!
+//! | bits   | meaning                                                              |
+//! |--------|----------------------------------------------------------------------|
+//! | bit 0  | `SHUT`: no new work; workers finish the queue, then exit              |
+//! | bit 1  | `STOP`: no new work; queued jobs are dropped unrun, workers exit      |
+//! | 2..    | submissions between their check of the flags and their push           |
+//!
+//! A submission adds one unit (AcqRel), gives up if a flag was set, else pushes and removes
+//! its unit, then wakes a worker. A worker exits only when a flag is set, no submission is
+//! in progress and the queue is empty: a submission that passed the flag check is therefore
+//! always either run (or dropped, under `STOP`) before the workers leave. Workers park on a
+//! [`WaitQueue`] whose attempt re-checks all of this, so no wake-up is lost.
+//!
+//! `pending` counts jobs submitted and not yet finished (run or dropped); `join` waits on a
+//! second queue until it is zero.
+
+use ::core::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::core::WaitQueue;
+use crate::future::{promise, Future, Panic};
+use crate::lockfree::SegQueue;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::Mutex;
+
+const SHUT: usize = 1;
+const STOP: usize = 2;
+const SUBMITTING: usize = 4;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+type Hook = Arc<dyn Fn(usize) + Send + Sync + 'static>;
+type PanicHandler = Arc<dyn Fn(Panic) + Send + Sync + 'static>;
+
+struct Inner {
+    jobs: SegQueue<Job>,
+    /// `SHUT | STOP | submissions * SUBMITTING`; see the module docs.
+    gate: AtomicUsize,
+    /// Jobs submitted and not yet run or dropped.
+    pending: AtomicUsize,
+    /// Idle workers park here.
+    work: WaitQueue,
+    /// `join` parks here until `pending` is zero.
+    idle: WaitQueue,
+    panic_handler: Option<PanicHandler>,
+}
+
+impl Inner {
+    /// A job or `None` when the worker should exit; parks while there is nothing to do.
+    fn next_job(&self) -> Option<Job> {
+        self.work
+            .wait_until(None, || {
+                if let Some(job) = self.jobs.pop() {
+                    return Some(Some(job));
+                }
+                // Acquire: pairs with the AcqRel changes of `gate` (submissions, shutdown).
+                let gate = self.gate.load(Ordering::Acquire);
+                let leaving = gate & (SHUT | STOP) != 0 && gate < SUBMITTING;
+                // Re-check the queue: a submission may have pushed and left since our pop.
+                (leaving && self.jobs.is_empty()).then_some(None)
+            })
+            .flatten()
+    }
+
+    fn finish_one(&self) {
+        // AcqRel: Release publishes the job's effects to `join` (Acquire load of zero).
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_all();
+        }
+    }
+
+    fn run(&self, job: Job) {
+        // Acquire: as in `next_job`; under STOP, queued jobs are dropped unrun.
+        if self.gate.load(Ordering::Acquire) & STOP != 0 {
+            drop(job);
+        } else if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+            // The worker survives; the panic hook has already reported the panic.
+            if let Some(handler) = &self.panic_handler {
+                let handler = Arc::clone(handler);
+                let _ = catch_unwind(AssertUnwindSafe(|| handler(Panic::new(payload))));
+            }
+        }
+        self.finish_one();
+    }
+}
+
+/// The pool refused a job because it is shut down; the job is handed back.
+pub struct PoolShutdown<F>(pub F);
+
+impl<F> PoolShutdown<F> {
+    /// The refused job.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::new(1);
+    /// pool.shutdown();
+    /// let job = pool.execute(|| println!("ran")).unwrap_err().into_inner();
+    /// job(); // run it here instead
+    /// ```
+    pub fn into_inner(self) -> F {
+        self.0
+    }
+}
+
+impl<F> fmt::Debug for PoolShutdown<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PoolShutdown(..)")
+    }
+}
+
+impl<F> fmt::Display for PoolShutdown<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the thread pool is shut down and accepts no new work")
+    }
+}
+
+impl<F> std::error::Error for PoolShutdown<F> {}
+
+/// Configures a [`ThreadPool`]: [`ThreadPool::builder`].
+#[derive(Default)]
+pub struct ThreadPoolBuilder {
+    threads: usize,
+    name_prefix: Option<String>,
+    stack_size: Option<usize>,
+    on_start: Option<Hook>,
+    on_exit: Option<Hook>,
+    panic_handler: Option<PanicHandler>,
+}
+
+impl ThreadPoolBuilder {
+    /// Number of workers; 0 (the default) means `std::thread::available_parallelism()`.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder().threads(3).build();
+    /// assert_eq!(pool.threads(), 3);
+    /// ```
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Worker threads are named `{prefix}{index}`.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder().threads(1).name_prefix("io-").build();
+    /// let name = pool.spawn(|| std::thread::current().name().map(String::from)).unwrap();
+    /// assert_eq!(name.wait().unwrap().as_deref(), Some("io-0"));
+    /// ```
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Stack size of each worker, in bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder().stack_size(1 << 20).build();
+    /// # drop(pool);
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs on each worker when it starts, with the worker's index.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder()
+    ///     .threads(2)
+    ///     .on_start(|i| assert!(i < 2))
+    ///     .build();
+    /// # drop(pool);
+    /// ```
+    pub fn on_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.on_start = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs on each worker when it exits (after `shutdown`), with the worker's index.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder().on_exit(|_| {}).build();
+    /// pool.shutdown();
+    /// ```
+    pub fn on_exit(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.on_exit = Some(Arc::new(hook));
+        self
+    }
+
+    /// Receives the panic of every `execute`d job that panics (spawned jobs' panics go to
+    /// their futures instead). Without a handler such panics are reported by the panic hook
+    /// only; the worker survives either way.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let s = Arc::clone(&seen);
+    /// let pool = routines::scheduler::ThreadPool::builder()
+    ///     .panic_handler(move |_| { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build();
+    /// pool.execute(|| panic!("job panics")).unwrap();
+    /// pool.join();
+    /// assert_eq!(seen.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn panic_handler(mut self, handler: impl Fn(Panic) + Send + Sync + 'static) -> Self {
+        self.panic_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Starts the workers.
+    ///
+    /// # Panics
+    /// If the OS cannot create a worker thread.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder().build();
+    /// assert!(pool.threads() >= 1);
+    /// ```
+    pub fn build(self) -> ThreadPool {
+        let threads = if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            self.threads
+        };
+        let inner = Arc::new(Inner {
+            jobs: SegQueue::new(),
+            gate: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
+            work: WaitQueue::new(),
+            idle: WaitQueue::new(),
+            panic_handler: self.panic_handler,
+        });
+        let handles = (0..threads)
+            .map(|index| {
+                let inner = Arc::clone(&inner);
+                let (on_start, on_exit) = (self.on_start.clone(), self.on_exit.clone());
+                let body = move || {
+                    if let Some(hook) = on_start {
+                        hook(index);
+                    }
+                    while let Some(job) = inner.next_job() {
+                        inner.run(job);
+                    }
+                    if let Some(hook) = on_exit {
+                        hook(index);
+                    }
+                };
+                start_worker(body, index, self.name_prefix.as_deref(), self.stack_size)
+            })
+            .collect();
+        ThreadPool {
+            inner,
+            threads,
+            handles: Mutex::new(handles),
+        }
+    }
+}
+
+/// Waits for one worker thread to exit.
+type Joiner = Box<dyn FnOnce() + Send + 'static>;
+
+/// Starts a worker thread (a loom thread under loom, which has no names or stack sizes).
+fn start_worker(
+    body: impl FnOnce() + Send + 'static,
+    index: usize,
+    name_prefix: Option<&str>,
+    stack_size: Option<usize>,
+) -> Joiner {
+    if cfg!(routines_loom) {
+        let _ = (index, name_prefix, stack_size);
+        let handle = crate::loom::thread::spawn(body);
+        // Jobs run under catch_unwind: a worker thread never panics.
+        return Box::new(move || drop(handle.join()));
+    }
+    let mut builder = std::thread::Builder::new();
+    if let Some(prefix) = name_prefix {
+        builder = builder.name(format!("{prefix}{index}"));
+    }
+    if let Some(bytes) = stack_size {
+        builder = builder.stack_size(bytes);
+    }
+    let handle = builder.spawn(body).expect("could not start a pool worker");
+    Box::new(move || drop(handle.join()))
+}
+
+impl fmt::Debug for ThreadPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolBuilder")
+            .field("threads", &self.threads)
+            .field("name_prefix", &self.name_prefix)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fixed set of worker threads running jobs from one shared queue, in submission order
+/// (FIFO; with several workers, jobs overlap). Dropping the pool shuts it down without
+/// waiting: queued jobs still run, then the workers exit.
+///
+/// # Examples
+/// ```
+/// let pool = routines::scheduler::ThreadPool::new(2);
+/// let futures: Vec<_> = (0..4_u64).map(|i| pool.spawn(move || i * 10).unwrap()).collect();
+/// let got: Vec<u64> = futures.into_iter().map(|f| f.wait().unwrap()).collect();
+/// assert_eq!(got, [0, 10, 20, 30]);
+/// ```
+pub struct ThreadPool {
+    inner: Arc<Inner>,
+    threads: usize,
+    handles: Mutex<Vec<Joiner>>,
+}
+
+impl ThreadPool {
+    /// A pool of `threads` workers (0: available parallelism).
+    ///
+    /// # Panics
+    /// If the OS cannot create a worker thread.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(routines::scheduler::ThreadPool::new(2).threads(), 2);
+    /// ```
+    pub fn new(threads: usize) -> Self {
+        Self::builder().threads(threads).build()
+    }
+
+    /// A builder (threads, names, stack size, hooks, panic handler).
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::builder().threads(1).build();
+    /// # drop(pool);
+    /// ```
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder::default()
+    }
+
+    /// Number of workers.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(routines::scheduler::ThreadPool::new(1).threads(), 1);
+    /// ```
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Queues `job`. One allocation (the boxed job) plus the queue's own (one block per 31
+    /// jobs).
+    ///
+    /// # Errors
+    /// [`PoolShutdown`] with the job if the pool is shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let pool = routines::scheduler::ThreadPool::new(2);
+    /// let n = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..10 {
+    ///     let n = Arc::clone(&n);
+    ///     pool.execute(move || { n.fetch_add(1, Ordering::SeqCst); }).unwrap();
+    /// }
+    /// pool.join();
+    /// assert_eq!(n.load(Ordering::SeqCst), 10);
+    /// ```
+    pub fn execute<F>(&self, job: F) -> Result<(), PoolShutdown<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.submit(job, |job| Box::new(job)).map_err(PoolShutdown)
+    }
+
+    /// Runs `f` on the pool; its result (or its panic, with the original payload) through
+    /// a [`Future`]. Two allocations (the future's state and the job).
+    ///
+    /// # Errors
+    /// [`PoolShutdown`] with `f` if the pool is shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::new(1);
+    /// assert_eq!(pool.spawn(|| 6 * 7).unwrap().wait().unwrap(), 42);
+    /// let p = pool.spawn(|| -> u8 { panic!("in a job") }).unwrap();
+    /// assert_eq!(p.wait().unwrap_err().rejected().unwrap().message(), Some("in a job"));
+    /// ```
+    pub fn spawn<T, F>(&self, f: F) -> Result<Future<T, Panic>, PoolShutdown<F>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (promise, future) = promise();
+        self.submit(f, move |f| {
+            Box::new(move || match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(value) => promise.resolve(value),
+                Err(payload) => promise.reject(Panic::new(payload)),
+            })
+        })
+        .map_err(PoolShutdown)?;
+        Ok(future)
+    }
+
+    /// Queues `boxed(job)` unless the pool is shut down; then gives `job` back unboxed.
+    fn submit<J>(&self, job: J, boxed: impl FnOnce(J) -> Job) -> Result<(), J> {
+        let inner = &self.inner;
+        // AcqRel: Acquire pairs with the Release of `close`'s flag; Release orders our unit
+        // before the push, for a worker deciding whether it may leave.
+        if inner.gate.fetch_add(SUBMITTING, Ordering::AcqRel) & (SHUT | STOP) != 0 {
+            // Release: as below.
+            inner.gate.fetch_sub(SUBMITTING, Ordering::Release);
+            inner.work.notify_all(); // a leaving worker may be waiting for our unit to go
+            return Err(job);
+        }
+        // Relaxed: `join` reads it after the jobs' own AcqRel decrements.
+        inner.pending.fetch_add(1, Ordering::Relaxed);
+        inner.jobs.push(boxed(job));
+        // Release: publishes the push to a worker that then sees no submission in progress.
+        let gate = inner.gate.fetch_sub(SUBMITTING, Ordering::Release) - SUBMITTING;
+        if gate & (SHUT | STOP) != 0 {
+            inner.work.notify_all();
+        } else {
+            inner.work.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Blocks until every job submitted so far has finished (run or dropped). The pool
+    /// stays usable.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::new(1);
+    /// pool.execute(|| std::thread::sleep(std::time::Duration::from_millis(5))).unwrap();
+    /// pool.join();
+    /// assert_eq!(pool.queued(), 0);
+    /// ```
+    pub fn join(&self) {
+        let inner = &self.inner;
+        // Acquire: pairs with the AcqRel decrement in `finish_one`; the jobs' effects are
+        // visible after we see zero.
+        inner.idle.wait_until(None, || {
+            (inner.pending.load(Ordering::Acquire) == 0).then_some(())
+        });
+    }
+
+    /// Jobs submitted and not yet finished (a snapshot).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(routines::scheduler::ThreadPool::new(1).queued(), 0);
+    /// ```
+    pub fn queued(&self) -> usize {
+        self.inner.pending.load(Ordering::Relaxed)
+    }
+
+    /// Refuses new work, lets the workers finish every queued job, and waits for them to
+    /// exit. Idempotent.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::new(2);
+    /// pool.execute(|| {}).unwrap();
+    /// pool.shutdown();
+    /// assert!(pool.execute(|| {}).is_err());
+    /// ```
+    pub fn shutdown(&self) {
+        self.close(SHUT);
+    }
+
+    /// Refuses new work, drops every queued job unrun (spawned jobs' futures report
+    /// `Broken`), waits for running jobs to finish and the workers to exit. Idempotent.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = routines::scheduler::ThreadPool::new(1);
+    /// pool.shutdown_now();
+    /// assert!(pool.spawn(|| 1).is_err());
+    /// ```
+    pub fn shutdown_now(&self) {
+        self.close(STOP | SHUT);
+    }
+
+    fn close(&self, flags: usize) {
+        // AcqRel: Release publishes the flag to submissions and workers (their Acquire).
+        self.inner.gate.fetch_or(flags, Ordering::AcqRel);
+        self.inner.work.notify_all();
+        let handles: Vec<_> = self.handles.lock().drain(..).collect();
+        for join in handles {
+            join();
+        }
+    }
+}
+
+impl Drop for ThreadPool {
+    /// Shuts down without waiting: queued jobs still run, then the workers exit.
+    fn drop(&mut self) {
+        // AcqRel: as in `close`.
+        self.inner.gate.fetch_or(SHUT, Ordering::AcqRel);
+        self.inner.work.notify_all();
+    }
+}
+
+impl fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPool")
+            .field("threads", &self.threads)
+            .field("queued", &self.queued())
+            .finish_non_exhaustive()
+    }
+}
