@@ -937,3 +937,52 @@ pub fn scope_std(tasks: u64) -> (Duration, u64) {
     });
     (start.elapsed(), sum.load(Ordering::Relaxed))
 }
+
+/// A pool of worker threads running boxed jobs, as each contender spells it.
+pub trait BenchPool {
+    /// A pool of `threads` workers.
+    fn new(threads: usize) -> Self;
+    /// Queues a job.
+    fn execute(&self, job: impl FnOnce() + Send + 'static);
+    /// Waits until every queued job has run.
+    fn join(&self);
+}
+
+impl BenchPool for routines::scheduler::ThreadPool {
+    fn new(threads: usize) -> Self {
+        routines::scheduler::ThreadPool::new(threads)
+    }
+    fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        routines::scheduler::ThreadPool::execute(self, job).unwrap();
+    }
+    fn join(&self) {
+        routines::scheduler::ThreadPool::join(self);
+    }
+}
+
+impl BenchPool for threadpool::ThreadPool {
+    fn new(threads: usize) -> Self {
+        threadpool::ThreadPool::new(threads)
+    }
+    fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        threadpool::ThreadPool::execute(self, job);
+    }
+    fn join(&self) {
+        threadpool::ThreadPool::join(self);
+    }
+}
+
+/// Queues `jobs` jobs that each add their index to a counter on an already running pool,
+/// then waits for all; returns the time and the sum.
+pub fn pool_spawn<P: BenchPool>(pool: &P, jobs: u64) -> (Duration, u64) {
+    let sum = std::sync::Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    for i in 0..jobs {
+        let sum = std::sync::Arc::clone(&sum);
+        pool.execute(move || {
+            sum.fetch_add(i, Ordering::Relaxed);
+        });
+    }
+    pool.join();
+    (start.elapsed(), sum.load(Ordering::Relaxed))
+}

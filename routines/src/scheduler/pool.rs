@@ -24,7 +24,7 @@ use ::core::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::core::WaitQueue;
+use crate::core::{spin_until, WaitQueue};
 use crate::future::{promise, Future, Panic};
 use crate::lockfree::SegQueue;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
@@ -52,8 +52,22 @@ struct Inner {
 }
 
 impl Inner {
-    /// A job or `None` when the worker should exit; parks while there is nothing to do.
+    /// A job or `None` when the worker should exit; spins briefly, then parks, while there
+    /// is nothing to do (a job arriving within microseconds then costs no system call on
+    /// either side).
     fn next_job(&self) -> Option<Job> {
+        if let Some(job) = self.jobs.pop() {
+            return Some(job);
+        }
+        let mut found = None;
+        spin_until(|| {
+            found = self.jobs.pop();
+            // Acquire: as below.
+            found.is_some() || self.gate.load(Ordering::Acquire) & (SHUT | STOP) != 0
+        });
+        if found.is_some() {
+            return found;
+        }
         self.work
             .wait_until(None, || {
                 if let Some(job) = self.jobs.pop() {
@@ -433,7 +447,9 @@ impl ThreadPool {
         if gate & (SHUT | STOP) != 0 {
             inner.work.notify_all();
         } else {
-            inner.work.notify_one();
+            // The push's tail CAS is SeqCst and a worker's re-check (`pop`) reads the tail
+            // after its fence: the fenceless notify applies (see `WaitQueue`).
+            inner.work.notify_one_after_seqcst_rmw();
         }
         Ok(())
     }
