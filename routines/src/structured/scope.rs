@@ -3,7 +3,7 @@
 //!
 //! Built on `std::thread::scope`, which provides the borrowing and the "join everything
 //! before returning" guarantee. Every task runs under `catch_unwind`, so no thread of the
-//! std scope ever panics; its outcome is recorded in the scope's `Failures` instead:
+//! std scope ever panics; its failure is recorded in the scope's failure list instead:
 //!
 //! * fail-fast (default): the first failure in time (a task's error or panic, or the
 //!   body's) cancels the scope's token; after every task has finished, a first panic is
