@@ -274,3 +274,16 @@ fn an_empty_job_every_millisecond_leaves_the_pool_nearly_idle() {
         );
     });
 }
+
+// spec: SCH-3
+#[test]
+fn a_job_may_shut_its_own_pool_down() {
+    watchdog(30, || {
+        let pool = Arc::new(ThreadPool::new(2));
+        let inner = Arc::clone(&pool);
+        let done = pool.spawn(move || inner.shutdown()).unwrap();
+        assert!(done.wait().is_ok(), "no self-join panic");
+        assert!(pool.execute(|| {}).is_err());
+        pool.shutdown(); // joins the worker that ran the job
+    });
+}

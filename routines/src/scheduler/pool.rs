@@ -284,8 +284,12 @@ impl ThreadPoolBuilder {
     }
 }
 
-/// Waits for one worker thread to exit.
-type Joiner = Box<dyn FnOnce() + Send + 'static>;
+/// Waits for one worker thread to exit; with the worker's thread id (not under loom, whose
+/// threads do not have distinct std ids).
+type Joiner = (
+    Option<std::thread::ThreadId>,
+    Box<dyn FnOnce() + Send + 'static>,
+);
 
 /// Starts a worker thread (a loom thread under loom, which has no names or stack sizes).
 fn start_worker(
@@ -298,7 +302,7 @@ fn start_worker(
         let _ = (index, name_prefix, stack_size);
         let handle = crate::loom::thread::spawn(body);
         // Jobs run under catch_unwind: a worker thread never panics.
-        return Box::new(move || drop(handle.join()));
+        return (None, Box::new(move || drop(handle.join())));
     }
     let mut builder = std::thread::Builder::new();
     if let Some(prefix) = name_prefix {
@@ -308,7 +312,8 @@ fn start_worker(
         builder = builder.stack_size(bytes);
     }
     let handle = builder.spawn(body).expect("could not start a pool worker");
-    Box::new(move || drop(handle.join()))
+    let id = handle.thread().id();
+    (Some(id), Box::new(move || drop(handle.join())))
 }
 
 impl fmt::Debug for ThreadPoolBuilder {
@@ -484,7 +489,8 @@ impl ThreadPool {
     }
 
     /// Refuses new work, lets the workers finish every queued job, and waits for them to
-    /// exit. Idempotent.
+    /// exit. Idempotent. Called from inside one of the pool's own jobs, it waits for the
+    /// other workers only (a worker cannot wait for itself).
     ///
     /// # Examples
     /// ```
@@ -498,7 +504,8 @@ impl ThreadPool {
     }
 
     /// Refuses new work, drops every queued job unrun (spawned jobs' futures report
-    /// `Broken`), waits for running jobs to finish and the workers to exit. Idempotent.
+    /// `Broken`), waits for running jobs to finish and the workers to exit. Idempotent; from
+    /// inside a job, as [`shutdown`](Self::shutdown).
     ///
     /// # Examples
     /// ```
@@ -514,9 +521,16 @@ impl ThreadPool {
         // AcqRel: Release publishes the flag to submissions and workers (their Acquire).
         self.inner.gate.fetch_or(flags, Ordering::AcqRel);
         self.inner.work.notify_all();
+        let me = std::thread::current().id();
         let handles: Vec<_> = self.handles.lock().drain(..).collect();
-        for join in handles {
-            join();
+        for (id, join) in handles {
+            if id == Some(me) {
+                // Called from one of our own jobs: a worker cannot wait for itself. Keep its
+                // handle for a later call from outside.
+                self.handles.lock().push((id, join));
+            } else {
+                join();
+            }
         }
     }
 }
