@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use routines::channel::bounded;
 use routines::scheduler::ThreadPool;
-use routines_tests::{stress, watchdog, DropCounter};
+use routines_tests::{process_cpu_time, stress, watchdog, DropCounter};
 
 // spec: SCH-1
 #[test]
@@ -236,18 +236,6 @@ fn dropping_the_pool_still_runs_queued_work() {
         let got: Vec<_> = rx.iter().collect();
         assert_eq!(got, (0..8).collect::<Vec<_>>(), "FIFO with one worker");
     });
-}
-
-/// CPU time consumed by the whole process (every thread).
-fn process_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 // spec: SCH-5

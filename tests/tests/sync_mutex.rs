@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use routines::sync::Mutex;
-use routines_tests::{stress, watchdog};
+use routines_tests::{stress, thread_cpu_time, watchdog};
 
 // spec: SY-10
 #[test]
@@ -142,18 +142,6 @@ fn not_reentrant_same_thread_cannot_relock() {
     assert!(m.try_lock().is_none());
     // A blocking `lock()` here would deadlock; the timed form shows it would wait.
     assert!(m.lock_timeout(Duration::from_millis(5)).is_none());
-}
-
-/// CPU time consumed by the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 // spec: SY-6, CORE-2

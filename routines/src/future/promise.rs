@@ -542,7 +542,7 @@ impl<T, E> SharedFuture<T, E> {
     /// ```
     pub fn try_get(&self) -> Option<Result<&T, &FutureError<E>>> {
         // SAFETY: no `SharedFuture` takes the outcome (only reads it), and a `Future` that
-        // could has been consumed to make us.
+        // could take it was consumed to make us.
         unsafe { self.inner.peek() }
     }
 }
