@@ -35,8 +35,8 @@ const STOP: usize = 2;
 const SUBMITTING: usize = 4;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
-type Hook = Arc<dyn Fn(usize) + Send + Sync + 'static>;
-type PanicHandler = Arc<dyn Fn(Panic) + Send + Sync + 'static>;
+pub(super) type Hook = Arc<dyn Fn(usize) + Send + Sync + 'static>;
+pub(super) type PanicHandler = Arc<dyn Fn(Panic) + Send + Sync + 'static>;
 
 struct Inner {
     jobs: SegQueue<Job>,
@@ -286,13 +286,13 @@ impl ThreadPoolBuilder {
 
 /// Waits for one worker thread to exit; with the worker's thread id (not under loom, whose
 /// threads do not have distinct std ids).
-type Joiner = (
+pub(super) type Joiner = (
     Option<std::thread::ThreadId>,
     Box<dyn FnOnce() + Send + 'static>,
 );
 
 /// Starts a worker thread (a loom thread under loom, which has no names or stack sizes).
-fn start_worker(
+pub(super) fn start_worker(
     body: impl FnOnce() + Send + 'static,
     index: usize,
     name_prefix: Option<&str>,

@@ -1,0 +1,184 @@
+//! Loom models of the work-stealing scheduler's protocols: the sleep/wake protocol
+//! (`sleep.rs`), a latch waking its sleeping owner, and `join`'s deque handoff. Child of
+//! `scheduler` so that it reaches the crate-private job, latch and sleep types; run with
+//! the other models (`loom_tests.rs`).
+
+use super::job::StackJob;
+use super::latch::SpinLatch;
+use super::sleep::Sleep;
+use crate::lockfree::{Steal, Worker};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::Arc;
+use crate::loom::thread;
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+/// A stand-in for the scheduler's queues: a count of queued jobs. A push is a Release
+/// read-modify-write with Release only (the real pushes are at least that strong).
+struct Jobs(AtomicUsize);
+
+impl Jobs {
+    fn push(&self) {
+        // Release: as a deque push (nothing else to publish here).
+        self.0.fetch_add(1, Ordering::Release);
+    }
+
+    fn has_work(&self) -> bool {
+        self.0.load(Ordering::Acquire) > 0
+    }
+
+    fn take(&self) -> bool {
+        let n = self.0.load(Ordering::Acquire);
+        n > 0
+            && self
+                .0
+                .compare_exchange(n, n - 1, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// The idle loop of `WorkerThread::wait_until`, reduced to the sleep protocol: take one job
+/// (only while searching, as a steal), else sleep; then leave as `leave_search` does.
+fn worker(sleep: &Sleep, jobs: &Jobs, index: usize) {
+    let mut searching = false;
+    let mut claimed = false;
+    loop {
+        if !searching {
+            searching = sleep.start_searching(::core::mem::take(&mut claimed));
+        }
+        if searching && jobs.take() {
+            sleep.stop_searching(|| jobs.has_work());
+            return;
+        }
+        if searching {
+            sleep.stop_searching_to_sleep();
+            searching = false;
+        }
+        claimed = sleep.sleep(index, true, || sleep.nobody_searching() && jobs.has_work());
+    }
+}
+
+/// One worker, one push from outside: the worker takes the job (a lost wake-up would leave
+/// it asleep forever: loom reports the deadlock).
+#[test]
+fn scheduler_sleep_push_wakes_a_sleeping_worker() {
+    model(|| {
+        let shared = Arc::new((Sleep::new(1), Jobs(AtomicUsize::new(0))));
+        let w = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || worker(&shared.0, &shared.1, 0))
+        };
+        shared.1.push();
+        shared.0.notify_work();
+        w.join().unwrap();
+        assert_eq!(shared.0.searching(), 0);
+    });
+}
+
+/// Two workers, two jobs pushed one after the other: both workers get one, whatever the
+/// searching / sleeping / claiming interleaving (the cascade and the re-checks).
+#[test]
+fn scheduler_sleep_two_workers_two_pushes() {
+    model(|| {
+        let shared = Arc::new((Sleep::new(2), Jobs(AtomicUsize::new(0))));
+        let workers: Vec<_> = (0..2)
+            .map(|i| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || worker(&shared.0, &shared.1, i))
+            })
+            .collect();
+        for _ in 0..2 {
+            shared.1.push();
+            shared.0.notify_work();
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert_eq!(shared.0.searching(), 0);
+    });
+}
+
+/// A latch set from another thread wakes its owner sleeping (unclaimable, as a wait that
+/// does not steal) on its own queue.
+#[test]
+fn scheduler_latch_set_wakes_its_sleeping_owner() {
+    model(|| {
+        let sleep = Arc::new(Sleep::new(1));
+        let done = Arc::new(AtomicUsize::new(0));
+        let job = StackJob::new(
+            {
+                let done = Arc::clone(&done);
+                move || done.store(1, Ordering::Relaxed)
+            },
+            SpinLatch::new(&sleep, 0),
+        );
+        // SAFETY: `job` outlives its run: we wait for its latch below.
+        let job_ref = unsafe { job.as_job_ref() };
+        let setter = thread::spawn(move || {
+            // SAFETY: the only run of this job.
+            unsafe { job_ref.run() }
+        });
+        while !job.latch.probe() {
+            sleep.sleep(0, false, || job.latch.probe());
+        }
+        job.into_result();
+        assert_eq!(done.load(Ordering::Relaxed), 1);
+        setter.join().unwrap();
+    });
+}
+
+/// `join`'s handoff: `b` is pushed on the owner's deque; a thief may steal and run it while
+/// the owner pops it back or, finding it gone, sleeps on the latch. `b` runs exactly once
+/// and the owner gets its result either way.
+#[test]
+fn scheduler_join_handoff_runs_b_exactly_once() {
+    model(|| {
+        let sleep = Arc::new(Sleep::new(2));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let deque = Worker::new_lifo();
+        let stealer = deque.stealer();
+        let job_b = StackJob::new(
+            {
+                let runs = Arc::clone(&runs);
+                move || runs.fetch_add(1, Ordering::Relaxed) + 7
+            },
+            SpinLatch::new(&sleep, 0),
+        );
+        // SAFETY: `job_b` stays here until its latch is set or it is taken back.
+        let b_ref = unsafe { job_b.as_job_ref() };
+        deque.push(b_ref);
+        let thief = thread::spawn(move || loop {
+            match stealer.steal() {
+                Steal::Success(job) => {
+                    // SAFETY: stolen, so this is its only run.
+                    unsafe { job.run() };
+                    return true;
+                }
+                Steal::Empty => return false,
+                Steal::Retry => thread::yield_now(),
+            }
+        });
+        let rb = match deque.pop() {
+            Some(job) => {
+                assert!(job == b_ref);
+                job_b.run_inline()
+            }
+            None => {
+                while !job_b.latch.probe() {
+                    sleep.sleep(0, false, || job_b.latch.probe());
+                }
+                job_b.into_result()
+            }
+        };
+        let stolen = thief.join().unwrap();
+        assert_eq!(rb, 7);
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+        let _ = stolen;
+    });
+}
