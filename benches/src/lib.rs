@@ -986,3 +986,161 @@ pub fn pool_spawn<P: BenchPool>(pool: &P, jobs: u64) -> (Duration, u64) {
     pool.join();
     (start.elapsed(), sum.load(Ordering::Relaxed))
 }
+
+/// A work-stealing scheduler as each contender spells it (routines' `Scheduler`, rayon's
+/// `ThreadPool`). `join` and the scope are the free functions, called inside `install`, so
+/// they run on the pool under test.
+pub trait BenchStealer: Sync + Sized {
+    /// A pool of `threads` workers.
+    fn new(threads: usize) -> Self;
+    /// Runs `f` on one of the workers.
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R;
+    /// `join` on the current pool (call inside `install`).
+    fn join<RA: Send, RB: Send>(
+        a: impl FnOnce() -> RA + Send,
+        b: impl FnOnce() -> RB + Send,
+    ) -> (RA, RB);
+    /// A scope on the current pool with `n` spawns, each adding its index to `sum`.
+    fn scope_spawns(n: u64, sum: &AtomicU64);
+    /// Fire-and-forget spawn onto this pool.
+    fn spawn(&self, f: impl FnOnce() + Send + 'static);
+}
+
+impl BenchStealer for routines::scheduler::Scheduler {
+    fn new(threads: usize) -> Self {
+        routines::scheduler::Scheduler::new(threads)
+    }
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        routines::scheduler::Scheduler::install(self, f)
+    }
+    fn join<RA: Send, RB: Send>(
+        a: impl FnOnce() -> RA + Send,
+        b: impl FnOnce() -> RB + Send,
+    ) -> (RA, RB) {
+        routines::scheduler::join(a, b)
+    }
+    fn scope_spawns(n: u64, sum: &AtomicU64) {
+        routines::scheduler::scope(|s| {
+            for i in 0..n {
+                s.spawn(move |_| {
+                    sum.fetch_add(i, Ordering::Relaxed);
+                });
+            }
+        });
+    }
+    fn spawn(&self, f: impl FnOnce() + Send + 'static) {
+        routines::scheduler::Scheduler::spawn(self, f);
+    }
+}
+
+impl BenchStealer for rayon::ThreadPool {
+    fn new(threads: usize) -> Self {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("rayon pool")
+    }
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPool::install(self, f)
+    }
+    fn join<RA: Send, RB: Send>(
+        a: impl FnOnce() -> RA + Send,
+        b: impl FnOnce() -> RB + Send,
+    ) -> (RA, RB) {
+        rayon::join(a, b)
+    }
+    fn scope_spawns(n: u64, sum: &AtomicU64) {
+        rayon::scope(|s| {
+            for i in 0..n {
+                s.spawn(move |_| {
+                    sum.fetch_add(i, Ordering::Relaxed);
+                });
+            }
+        });
+    }
+    fn spawn(&self, f: impl FnOnce() + Send + 'static) {
+        rayon::ThreadPool::spawn(self, f);
+    }
+}
+
+/// Recursive Fibonacci with a `join` at every level (no sequential cut-off): measures the
+/// cost of `join` itself.
+pub fn ws_fib<S: BenchStealer>(n: u32) -> u64 {
+    if n < 2 {
+        return n.into();
+    }
+    let (a, b) = S::join(|| ws_fib::<S>(n - 1), || ws_fib::<S>(n - 2));
+    a + b
+}
+
+/// Sum of a slice by recursive halving down to 4 096 elements.
+pub fn ws_sum<S: BenchStealer>(v: &[u64]) -> u64 {
+    if v.len() <= 4096 {
+        return v.iter().sum();
+    }
+    let (l, r) = v.split_at(v.len() / 2);
+    let (a, b) = S::join(|| ws_sum::<S>(l), || ws_sum::<S>(r));
+    a.wrapping_add(b)
+}
+
+/// Parallel quicksort: Hoare-style partition around the middle element's value, halves
+/// sorted with `join`, slices of up to 1 024 elements by `sort_unstable`.
+pub fn ws_quicksort<S: BenchStealer>(v: &mut [u32]) {
+    if v.len() <= 1024 {
+        v.sort_unstable();
+        return;
+    }
+    let mid = partition(v);
+    let (l, r) = v.split_at_mut(mid);
+    S::join(|| ws_quicksort::<S>(l), || ws_quicksort::<S>(r));
+}
+
+fn partition(v: &mut [u32]) -> usize {
+    let pivot = v[v.len() / 2];
+    let (mut i, mut j) = (0, v.len() - 1);
+    loop {
+        while v[i] < pivot {
+            i += 1;
+        }
+        while v[j] > pivot {
+            j -= 1;
+        }
+        if i >= j {
+            return j + 1;
+        }
+        v.swap(i, j);
+        i += 1;
+        j -= 1;
+    }
+}
+
+/// `n` pseudo-random u32 (xorshift; the same sequence for every contender).
+pub fn random_u32s(n: usize) -> Vec<u32> {
+    let mut x: u32 = 0x9E37_79B9;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        })
+        .collect()
+}
+
+/// Spawns `n` empty fire-and-forget tasks from outside the pool; the last to finish
+/// signals. Returns the time from the first spawn to the signal.
+pub fn ws_spawn<S: BenchStealer>(pool: &S, n: u64) -> Duration {
+    let left = std::sync::Arc::new(AtomicU64::new(n));
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let start = Instant::now();
+    for _ in 0..n {
+        let (left, tx) = (std::sync::Arc::clone(&left), tx.clone());
+        pool.spawn(move || {
+            if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                tx.send(()).unwrap();
+            }
+        });
+    }
+    rx.recv().unwrap();
+    start.elapsed()
+}

@@ -111,12 +111,11 @@ fn join_resumes_a_panic_after_both_sides_finished() {
         .unwrap_err();
         assert_eq!(panic_message(&*err), "right side");
         // Both panic: the left one wins.
-        let err = std::panic::catch_unwind(|| {
-            scheduler::join(|| -> u8 { panic!("a") }, || -> u8 { panic!("b") })
-        });
-        if !cfg!(miri) {
-            assert_eq!(panic_message(&*err.unwrap_err()), "a");
-        }
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            s.join(|| -> u8 { panic!("a") }, || -> u8 { panic!("b") })
+        }))
+        .unwrap_err();
+        assert_eq!(panic_message(&*err), "a");
         // The workers survived.
         assert_eq!(s.join(|| 1, || 2), (1, 2));
         s.shutdown();
@@ -265,6 +264,7 @@ fn shutdown_is_clean_with_work_queued() {
 
 // spec: SCH-13
 #[test]
+#[cfg_attr(miri, ignore = "the workers exit after the test, unjoined")]
 fn dropping_the_scheduler_still_runs_spawned_jobs() {
     watchdog(60, || {
         let s = Scheduler::new(2);
