@@ -35,3 +35,5 @@ pub use self::global::{
 pub use self::pool::{PoolShutdown, ThreadPool, ThreadPoolBuilder};
 pub use self::scope::Scope;
 pub use self::stealing::{BroadcastContext, Scheduler, SchedulerBuilder};
+
+pub(crate) use self::stealing::SpawnHandle;

@@ -53,8 +53,11 @@ pub(super) struct Registry {
     /// Fire-and-forget jobs queued and not yet finished. SeqCst with `terminate`: a worker
     /// leaves only when both say so (see `finished`).
     pending: AtomicUsize,
-    /// Set when the last handle goes; workers leave once `pending` is zero.
+    /// Set when the last owner goes; workers leave once `pending` is zero.
     terminate: AtomicBool,
+    /// The `Scheduler` plus every `SpawnHandle`: work can come from outside while any is
+    /// alive, so the workers stay.
+    owners: AtomicUsize,
     panic_handler: Option<PanicHandler>,
     handles: Mutex<Vec<Joiner>>,
 }
@@ -81,6 +84,7 @@ impl Registry {
             sleep: Sleep::new(threads),
             pending: AtomicUsize::new(0),
             terminate: AtomicBool::new(false),
+            owners: AtomicUsize::new(1),
             panic_handler: config.panic_handler,
             handles: Mutex::new(Vec::with_capacity(threads)),
         });
@@ -175,8 +179,22 @@ impl Registry {
         }
     }
 
+    /// One more owner (a `SpawnHandle`).
+    pub(super) fn acquire(&self) {
+        // Relaxed: the caller is an owner already, so the count cannot reach zero meanwhile.
+        self.owners.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One owner fewer; the last one terminates.
+    pub(super) fn release(&self) {
+        // AcqRel: the last owner's terminate comes after every owner's spawns.
+        if self.owners.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.terminate();
+        }
+    }
+
     /// Tells the workers to leave once every fire-and-forget job has finished.
-    pub(super) fn terminate(&self) {
+    fn terminate(&self) {
         // SeqCst: see `finish_spawned`.
         self.terminate.store(true, Ordering::SeqCst);
         self.sleep.wake_all();

@@ -48,6 +48,8 @@ use crate::future::{promise, Future, Panic};
 /// ```
 pub struct Scheduler {
     pub(super) registry: Arc<Registry>,
+    /// Ownership already given up (by `shutdown`).
+    released: bool,
 }
 
 /// Configures a [`Scheduler`]: [`Scheduler::builder`].
@@ -163,6 +165,7 @@ impl SchedulerBuilder {
             self.threads
         };
         Scheduler {
+            released: false,
             registry: Registry::start(Config {
                 threads,
                 name_prefix: self.name_prefix,
@@ -383,9 +386,18 @@ impl Scheduler {
             .map(|w| w.index)
     }
 
+    /// A handle that spawns onto this scheduler and keeps its workers' shared state alive
+    /// (for `structured::TaskGroup`, whose tasks outlive any borrow of the scheduler).
+    pub(crate) fn spawn_handle(&self) -> SpawnHandle {
+        self.registry.acquire();
+        SpawnHandle(Arc::clone(&self.registry))
+    }
+
     /// Lets the workers finish every spawned job, then waits for them to exit. Called from
     /// one of the scheduler's own workers it cannot wait (the job calling it is itself
-    /// unfinished work) and returns at once, as a drop does.
+    /// unfinished work) and returns at once, as a drop does. A
+    /// [`TaskGroup`](crate::structured::TaskGroup) running on this scheduler keeps it alive
+    /// until the group is dropped: `shutdown` waits for that too.
     ///
     /// # Examples
     /// ```
@@ -400,8 +412,9 @@ impl Scheduler {
     /// s.shutdown();
     /// assert_eq!(n.load(Ordering::Relaxed), 100);
     /// ```
-    pub fn shutdown(self) {
-        self.registry.terminate();
+    pub fn shutdown(mut self) {
+        self.released = true;
+        self.registry.release();
         if self.current_thread_index().is_none() {
             self.registry.join_workers();
         }
@@ -411,7 +424,9 @@ impl Scheduler {
 impl Drop for Scheduler {
     /// Lets the workers finish every spawned job and exit, without waiting for them.
     fn drop(&mut self) {
-        self.registry.terminate();
+        if !self.released {
+            self.registry.release();
+        }
     }
 }
 
@@ -420,6 +435,35 @@ impl fmt::Debug for Scheduler {
         f.debug_struct("Scheduler")
             .field("threads", &self.threads())
             .finish_non_exhaustive()
+    }
+}
+
+/// See [`Scheduler::spawn_handle`]: an owner of the scheduler (its workers stay while any
+/// owner lives), so spawning through it always reaches a worker.
+pub(crate) struct SpawnHandle(Arc<Registry>);
+
+impl SpawnHandle {
+    pub(crate) fn spawn(&self, f: impl FnOnce() + Send + 'static) {
+        self.0.spawn(f);
+    }
+}
+
+impl Clone for SpawnHandle {
+    fn clone(&self) -> Self {
+        self.0.acquire();
+        SpawnHandle(Arc::clone(&self.0))
+    }
+}
+
+impl Drop for SpawnHandle {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+impl fmt::Debug for SpawnHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SpawnHandle").finish_non_exhaustive()
     }
 }
 

@@ -6,6 +6,10 @@
 //! failed under fail-fast). The group keeps one slot per spawned task; `join_next` fills
 //! slots in arrival order, `join` / `join_all` wait for every slot. Dropping a group cancels
 //! its token and joins its threads, so no task outlives its group.
+//!
+//! On a scheduler ([`TaskGroup::with_scheduler`]) each task is a fire-and-forget job of
+//! that scheduler instead of a thread; the limit then queues tasks instead of blocking the
+//! spawner, and dropping the group waits for every outstanding report.
 
 use ::core::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,12 +19,32 @@ use std::time::{Duration, Instant};
 
 use super::cancel::CancelToken;
 use super::scope::{Failure, TaskContext};
+use super::throttle::Throttle;
 use crate::channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use crate::core::deadline_after;
 use crate::future::Panic;
+use crate::scheduler::{Scheduler, SpawnHandle};
 use crate::sync::Semaphore;
 
 type Report<T, E> = (usize, Result<T, Failure<E>>);
+
+/// A task of a group on a scheduler, boxed while it waits for a slot under the limit.
+type GroupJob = Box<dyn FnOnce() + Send + 'static>;
+
+/// Where a group's tasks run.
+#[derive(Debug)]
+enum Runner {
+    /// One OS thread per task; the limit blocks `spawn`.
+    Threads {
+        limit: Option<Arc<Semaphore>>,
+        threads: Vec<JoinHandle<()>>,
+    },
+    /// Fire-and-forget jobs of a scheduler; the limit queues tasks.
+    Scheduler {
+        handle: SpawnHandle,
+        throttle: Option<Arc<Throttle<GroupJob>>>,
+    },
+}
 
 /// A group of tasks returning `Result<T, E>`, each on its own OS thread (`'static`
 /// closures; use [`scope`](super::scope) to borrow). **Fail-fast** by default: the first
@@ -39,7 +63,9 @@ type Report<T, E> = (usize, Result<T, Failure<E>>);
 pub struct TaskGroup<T, E> {
     token: CancelToken,
     fail_fast: bool,
-    limit: Option<Arc<Semaphore>>,
+    /// The concurrency limit, if any (kept to rebuild the runner's when it changes).
+    limit: Option<usize>,
+    runner: Runner,
     /// One slot per spawned task: `Some` once its report arrived.
     slots: Vec<Option<Result<T, Failure<E>>>>,
     /// Reports not yet taken out of the channel.
@@ -48,7 +74,6 @@ pub struct TaskGroup<T, E> {
     first_failure: Option<usize>,
     reports: Receiver<Report<T, E>>,
     sender: Sender<Report<T, E>>,
-    threads: Vec<JoinHandle<()>>,
 }
 
 impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
@@ -65,12 +90,15 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
             token: CancelToken::new(),
             fail_fast: true,
             limit: None,
+            runner: Runner::Threads {
+                limit: None,
+                threads: Vec::new(),
+            },
             slots: Vec::new(),
             outstanding: 0,
             first_failure: None,
             reports,
             sender,
-            threads: Vec::new(),
         }
     }
 
@@ -100,8 +128,44 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// # drop(g);
     /// ```
     pub fn with_limit(mut self, n: usize) -> Self {
-        self.limit = Some(Arc::new(Semaphore::new(n.max(1))));
+        self.limit = Some(n.max(1));
+        self.rebuild_limit();
         self
+    }
+
+    /// Runs the group's tasks as jobs of `scheduler` instead of one OS thread each. Over
+    /// the limit, [`spawn`](Self::spawn) then queues a task instead of blocking (it starts
+    /// when a running one ends). The group keeps the scheduler's workers running until it
+    /// is dropped. Call before spawning. `join`, `join_next` and dropping the group block
+    /// the calling thread: from inside one of the same scheduler's jobs that needs another
+    /// worker free to run the tasks.
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::scheduler::Scheduler;
+    /// use routines::structured::TaskGroup;
+    /// let sched = Scheduler::new(2);
+    /// let mut g = TaskGroup::<usize, ()>::new().with_scheduler(&sched).with_limit(1);
+    /// for i in 0..4 {
+    ///     g.spawn(move |_| Ok(i * 2)); // never blocks: queued over the limit
+    /// }
+    /// assert_eq!(g.join(), Ok(vec![0, 2, 4, 6]));
+    /// ```
+    pub fn with_scheduler(mut self, scheduler: &Scheduler) -> Self {
+        self.runner = Runner::Scheduler {
+            handle: scheduler.spawn_handle(),
+            throttle: None,
+        };
+        self.rebuild_limit();
+        self
+    }
+
+    fn rebuild_limit(&mut self) {
+        let n = self.limit;
+        match &mut self.runner {
+            Runner::Threads { limit, .. } => *limit = n.map(|n| Arc::new(Semaphore::new(n))),
+            Runner::Scheduler { throttle, .. } => *throttle = n.map(|n| Arc::new(Throttle::new(n))),
+        }
     }
 
     /// Makes the group's token a child of `parent`, cancelled at `deadline` if given.
@@ -186,10 +250,25 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     where
         F: FnOnce(&TaskContext) -> Result<T, E> + Send + 'static,
     {
-        if let Some(limit) = &self.limit {
-            limit.acquire().forget(); // given back by the task
+        let index = self.slots.len();
+        let run = self.runner_for(task, index);
+        match &mut self.runner {
+            Runner::Threads { limit, threads } => {
+                if let Some(limit) = limit {
+                    limit.acquire().forget(); // given back below, when the task ends
+                }
+                threads.push(std::thread::spawn(run));
+            }
+            Runner::Scheduler { handle, throttle } => match throttle {
+                None => handle.spawn(run),
+                Some(t) => {
+                    if let Some(job) = t.enter(Box::new(run)) {
+                        handle.spawn(job);
+                    }
+                }
+            },
         }
-        self.start(task)
+        index
     }
 
     /// Spawns a task unless the limit is reached; then gives it back.
@@ -210,25 +289,42 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     where
         F: FnOnce(&TaskContext) -> Result<T, E> + Send + 'static,
     {
-        if let Some(limit) = &self.limit {
-            match limit.try_acquire() {
-                Some(permit) => permit.forget(), // given back by the task
-                None => return Err(task),
+        let index = self.slots.len();
+        match &mut self.runner {
+            Runner::Threads { limit, .. } => {
+                if let Some(limit) = limit {
+                    match limit.try_acquire() {
+                        Some(permit) => permit.forget(), // given back when the task ends
+                        None => return Err(task),
+                    }
+                }
+            }
+            Runner::Scheduler { throttle, .. } => {
+                if throttle.as_ref().is_some_and(|t| !t.try_enter()) {
+                    return Err(task);
+                }
             }
         }
-        Ok(self.start(task))
+        let run = self.runner_for(task, index);
+        match &mut self.runner {
+            Runner::Threads { threads, .. } => threads.push(std::thread::spawn(run)),
+            Runner::Scheduler { handle, .. } => handle.spawn(run),
+        }
+        Ok(index)
     }
 
-    fn start<F>(&mut self, task: F) -> usize
+    /// Registers task `index` and returns the closure that runs it, then `after` (giving
+    /// its limit slot back), then reports: a caller that read the report may spawn again.
+    fn runner_for<F>(&mut self, task: F, index: usize) -> impl FnOnce() + Send + 'static
     where
         F: FnOnce(&TaskContext) -> Result<T, E> + Send + 'static,
     {
-        let index = self.slots.len();
+        let after = self.after_task();
         self.slots.push(None);
         self.outstanding += 1;
         let cx = TaskContext::new(self.token.clone(), index);
-        let (sender, limit, fail_fast) = (self.sender.clone(), self.limit.clone(), self.fail_fast);
-        let thread = std::thread::spawn(move || {
+        let (sender, fail_fast) = (self.sender.clone(), self.fail_fast);
+        move || {
             let outcome = match catch_unwind(AssertUnwindSafe(|| task(&cx))) {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) => Err(Failure::Error(e)),
@@ -237,14 +333,31 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
             if outcome.is_err() && fail_fast {
                 cx.token().cancel();
             }
-            if let Some(limit) = limit {
-                limit.add_permits(1);
-            }
+            after();
             // The group may be gone (dropped after cancelling); then the report is dropped.
             let _ = sender.send((index, outcome));
-        });
-        self.threads.push(thread);
-        index
+        }
+    }
+
+    /// What a task does when it ends, before reporting: give its limit slot back (on a
+    /// scheduler: to the oldest queued task, which it starts).
+    fn after_task(&self) -> impl FnOnce() + Send + 'static {
+        let (permits, queue) = match &self.runner {
+            Runner::Threads { limit, .. } => (limit.clone(), None),
+            Runner::Scheduler { handle, throttle } => {
+                (None, throttle.clone().map(|t| (handle.clone(), t)))
+            }
+        };
+        move || {
+            if let Some(limit) = permits {
+                limit.add_permits(1);
+            }
+            if let Some((handle, throttle)) = queue {
+                if let Some(next) = throttle.leave() {
+                    handle.spawn(next);
+                }
+            }
+        }
     }
 
     /// Takes one report from the channel into its slot; `false` if `deadline` passed.
@@ -413,13 +526,6 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
         self.join_threads();
         self.slots.drain(..).flatten().collect()
     }
-
-    fn join_threads(&mut self) {
-        for t in self.threads.drain(..) {
-            // Tasks run under catch_unwind: the thread itself never panics.
-            let _ = t.join();
-        }
-    }
 }
 
 impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
@@ -428,16 +534,30 @@ impl<T: Send + 'static, E: Send + 'static> Default for TaskGroup<T, E> {
     }
 }
 
+impl<T, E> TaskGroup<T, E> {
+    fn join_threads(&mut self) {
+        if let Runner::Threads { threads, .. } = &mut self.runner {
+            for t in threads.drain(..) {
+                // Tasks run under catch_unwind: the thread itself never panics.
+                let _ = t.join();
+            }
+        }
+    }
+}
+
 impl<T, E> Drop for TaskGroup<T, E> {
     /// Cancels the group's token and waits for every task still running.
     fn drop(&mut self) {
-        if self.threads.is_empty() {
-            return;
+        if self.outstanding > 0 {
+            self.token.cancel();
+            if let Runner::Scheduler { .. } = self.runner {
+                // Every task sends a report as its last act.
+                while self.outstanding > 0 && self.reports.recv().is_ok() {
+                    self.outstanding -= 1;
+                }
+            }
         }
-        self.token.cancel();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        self.join_threads();
     }
 }
 

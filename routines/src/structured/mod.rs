@@ -20,8 +20,11 @@ mod cancel;
 mod deadline;
 mod group;
 mod scope;
+mod throttle;
 mod wait;
 
 pub use self::cancel::{CancelReason, CancelToken, DropGuard, Registration};
 pub use self::group::TaskGroup;
-pub use self::scope::{scope, Failure, Scope, ScopeBuilder, TaskContext, TaskFailure, TaskOutput};
+pub use self::scope::{
+    scope, scope_in, Failure, Scope, ScopeBuilder, TaskContext, TaskFailure, TaskOutput,
+};

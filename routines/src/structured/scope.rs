@@ -1,8 +1,9 @@
-//! `scope`: tasks on OS threads that may borrow from the caller's stack, never outliving
-//! the call, with a failure policy, a concurrency limit and a deadline.
+//! `scope`: tasks on OS threads (or on a work-stealing scheduler: `scope_in`) that may
+//! borrow from the caller's stack, never outliving the call, with a failure policy, a
+//! concurrency limit and a deadline.
 //!
-//! Built on `std::thread::scope`, which provides the borrowing and the "join everything
-//! before returning" guarantee. Every task runs under `catch_unwind`, so no thread of the
+//! Built on `std::thread::scope` (or a scheduler scope), which provides the borrowing and
+//! the "join everything before returning" guarantee. Every task runs under `catch_unwind`, so no thread of the
 //! std scope ever panics; its failure is recorded in the scope's failure list instead:
 //!
 //! * fail-fast (default): the first failure in time (a task's error or panic, or the
@@ -17,9 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::cancel::CancelToken;
+use super::throttle::Throttle;
 use crate::core::deadline_after;
 use crate::future::Panic;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+use crate::scheduler::{Scheduler, Scope as SchedScope};
 use crate::sync::{Mutex, Semaphore};
 
 /// The failure index under which the body's own failure is recorded.
@@ -236,15 +239,8 @@ impl ScopeBuilder {
         E: Send + 'env,
         F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E>,
     {
-        let (value, mut failures) = self.execute(Policy::FailFast, body);
-        match (value, failures.pop()) {
-            (_, Some(TaskFailure { failure, .. })) => match failure {
-                Failure::Error(e) => Err(e),
-                Failure::Panic(p) => p.resume(),
-            },
-            (Some(value), None) => Ok(value),
-            (None, None) => unreachable!("the body either returned a value or failed"),
-        }
+        let (value, failures) = self.execute(Policy::FailFast, body);
+        fail_fast_result(value, failures)
     }
 
     /// Runs `body` supervised: task failures cancel nothing and are collected, in the order
@@ -268,21 +264,71 @@ impl ScopeBuilder {
         E: Send + 'env,
         F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E>,
     {
-        let (value, mut failures) = self.execute(Policy::Supervise, body);
-        let result = match value {
-            Some(value) => Ok(value),
-            None => {
-                // The body's failure, recorded under the index `BODY` (tasks may have
-                // failed after it, so it need not be the last entry).
-                let at = failures.iter().position(|f| f.index == BODY);
-                match at.map(|i| failures.remove(i).failure) {
-                    Some(Failure::Error(e)) => Err(e),
-                    Some(Failure::Panic(p)) => p.resume(),
-                    None => unreachable!("the body either returned a value or failed"),
-                }
-            }
-        };
-        (result, failures)
+        let (value, failures) = self.execute(Policy::Supervise, body);
+        supervised_result(value, failures)
+    }
+
+    /// [`run`](Self::run) with the tasks on `scheduler` (jobs of a scheduler scope)
+    /// instead of one OS thread each; the body runs on one of its workers (so it must be
+    /// `Send`). Over the [`limit`](Self::limit), `spawn` queues the task instead of blocking
+    /// (a worker must not block on tasks that may be queued behind it).
+    ///
+    /// # Errors
+    /// As [`run`](Self::run).
+    ///
+    /// # Panics
+    /// As [`run`](Self::run).
+    ///
+    /// # Examples
+    /// ```
+    /// use routines::scheduler::Scheduler;
+    /// let sched = Scheduler::new(2);
+    /// let mut out = [0; 8];
+    /// let r = routines::structured::Scope::builder().limit(2).run_in(&sched, |s| {
+    ///     for (i, o) in out.iter_mut().enumerate() {
+    ///         s.spawn(move |_| *o = i);
+    ///     }
+    ///     Ok::<_, ()>(())
+    /// });
+    /// assert_eq!((r, out), (Ok(()), [0, 1, 2, 3, 4, 5, 6, 7]));
+    /// ```
+    pub fn run_in<'env, T, E, F>(self, scheduler: &Scheduler, body: F) -> Result<T, E>
+    where
+        T: Send,
+        E: Send + 'env,
+        F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E> + Send,
+    {
+        let (value, failures) = self.execute_in(scheduler, Policy::FailFast, body);
+        fail_fast_result(value, failures)
+    }
+
+    /// [`run_supervised`](Self::run_supervised) with the tasks on `scheduler`, as
+    /// [`run_in`](Self::run_in).
+    ///
+    /// # Panics
+    /// As [`run_supervised`](Self::run_supervised).
+    ///
+    /// # Examples
+    /// ```
+    /// let sched = routines::scheduler::Scheduler::new(2);
+    /// let (r, failures) = routines::structured::Scope::builder().run_supervised_in(&sched, |s| {
+    ///     s.spawn(|_| Err("no"));
+    ///     Ok::<_, &str>(1)
+    /// });
+    /// assert_eq!((r, failures.len()), (Ok(1), 1));
+    /// ```
+    pub fn run_supervised_in<'env, T, E, F>(
+        self,
+        scheduler: &Scheduler,
+        body: F,
+    ) -> (Result<T, E>, Vec<TaskFailure<E>>)
+    where
+        T: Send,
+        E: Send + 'env,
+        F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E> + Send,
+    {
+        let (value, failures) = self.execute_in(scheduler, Policy::Supervise, body);
+        supervised_result(value, failures)
     }
 
     /// Runs the body and every task; the body's value (`None` if it failed) and the
@@ -293,39 +339,117 @@ impl ScopeBuilder {
         E: Send + 'env,
         F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E>,
     {
-        let base = self.parent.unwrap_or_default();
-        let token = match self.deadline {
-            Some(d) => base.with_deadline(d),
-            None => base.child(),
-        };
-        let shared = Arc::new(Shared {
-            token,
-            policy,
-            failures: Mutex::new(Vec::new()),
-            limit: self.limit.map(Semaphore::new),
-            spawned: AtomicUsize::new(0),
-        });
+        let limit = self.limit.map(Semaphore::new);
+        let shared = self.shared(policy, limit);
         let value = std::thread::scope(|std_scope| {
             let scope = Scope {
-                std: std_scope,
+                spawner: Spawner::Threads(std_scope),
                 shared: Arc::clone(&shared),
             };
-            match catch_unwind(AssertUnwindSafe(|| body(&scope))) {
-                Ok(Ok(value)) => Some(value),
-                Ok(Err(e)) => {
-                    shared.record(BODY, Failure::Error(e));
-                    None
-                }
-                Err(payload) => {
-                    shared.record(BODY, Failure::Panic(Panic::new(payload)));
-                    None
-                }
-            }
+            run_body(&scope, body)
             // `std::thread::scope` joins every task here.
         });
         let failures = ::core::mem::take(&mut *shared.failures.lock());
         (value, failures)
     }
+
+    /// `execute` with the tasks as jobs of a scope of `scheduler`.
+    fn execute_in<'env, T, E, F>(
+        self,
+        scheduler: &Scheduler,
+        policy: Policy,
+        body: F,
+    ) -> (Option<T>, Vec<TaskFailure<E>>)
+    where
+        T: Send,
+        E: Send + 'env,
+        F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E> + Send,
+    {
+        let throttle = self.limit.map(Throttle::new);
+        let shared = self.shared(policy, None);
+        let value = scheduler.scope(|sched_scope| {
+            let scope = Scope {
+                spawner: Spawner::Scheduler(OnScheduler {
+                    scope: sched_scope,
+                    throttle: throttle.as_ref().map(|t| t as *const _),
+                }),
+                shared: Arc::clone(&shared),
+            };
+            run_body(&scope, body)
+            // The scheduler scope waits for every task here.
+        });
+        let failures = ::core::mem::take(&mut *shared.failures.lock());
+        (value, failures)
+    }
+
+    /// The state every task of the scope reports to.
+    fn shared<E>(&self, policy: Policy, limit: Option<Semaphore>) -> Arc<Shared<E>> {
+        let base = self.parent.clone().unwrap_or_default();
+        let token = match self.deadline {
+            Some(d) => base.with_deadline(d),
+            None => base.child(),
+        };
+        Arc::new(Shared {
+            token,
+            policy,
+            failures: Mutex::new(Vec::new()),
+            limit,
+            spawned: AtomicUsize::new(0),
+        })
+    }
+}
+
+/// Runs the body, recording its failure.
+fn run_body<'scope, 'env, T, E, F>(scope: &Scope<'scope, 'env, E>, body: F) -> Option<T>
+where
+    F: FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E>,
+{
+    match catch_unwind(AssertUnwindSafe(|| body(scope))) {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(e)) => {
+            scope.shared.record(BODY, Failure::Error(e));
+            None
+        }
+        Err(payload) => {
+            scope
+                .shared
+                .record(BODY, Failure::Panic(Panic::new(payload)));
+            None
+        }
+    }
+}
+
+/// The fail-fast outcome: the first failure, else the body's value.
+fn fail_fast_result<T, E>(value: Option<T>, mut failures: Vec<TaskFailure<E>>) -> Result<T, E> {
+    match (value, failures.pop()) {
+        (_, Some(TaskFailure { failure, .. })) => match failure {
+            Failure::Error(e) => Err(e),
+            Failure::Panic(p) => p.resume(),
+        },
+        (Some(value), None) => Ok(value),
+        (None, None) => unreachable!("the body either returned a value or failed"),
+    }
+}
+
+/// The supervised outcome: the body's result and the tasks' failures.
+fn supervised_result<T, E>(
+    value: Option<T>,
+    mut failures: Vec<TaskFailure<E>>,
+) -> (Result<T, E>, Vec<TaskFailure<E>>) {
+    let result = match value {
+        Some(value) => Ok(value),
+        None => {
+            // The body's failure, recorded under the index `BODY` (tasks may have
+            // failed after it, so it need not be the last entry).
+            let at = failures.iter().position(|f| f.index == BODY);
+            match at.map(|i| failures.remove(i).failure) {
+                Some(Failure::Error(e)) => Err(e),
+                Some(Failure::Panic(p)) => p.resume(),
+                None => unreachable!("the body either returned a value or failed"),
+            }
+        }
+    };
+    (result, failures)
 }
 
 /// Runs `body` with a [`Scope`] whose tasks may borrow from the caller, and returns only
@@ -363,12 +487,96 @@ where
     Scope::builder().run(body)
 }
 
+/// [`scope`] with the tasks on `scheduler` (jobs of a scheduler scope) instead of one OS
+/// thread each; see [`ScopeBuilder::run_in`].
+///
+/// # Errors
+/// As [`scope`].
+///
+/// # Panics
+/// As [`scope`].
+///
+/// # Examples
+/// ```
+/// let sched = routines::scheduler::Scheduler::new(2);
+/// let data = [1, 2, 3, 4];
+/// let total = std::sync::atomic::AtomicI32::new(0);
+/// let r: Result<(), ()> = routines::structured::scope_in(&sched, |s| {
+///     for x in &data {
+///         let total = &total;
+///         s.spawn(move |_| { total.fetch_add(*x, std::sync::atomic::Ordering::Relaxed); });
+///     }
+///     Ok(())
+/// });
+/// assert_eq!((r, total.into_inner()), (Ok(()), 10));
+/// ```
+pub fn scope_in<'env, T, E, F>(scheduler: &Scheduler, body: F) -> Result<T, E>
+where
+    T: Send,
+    E: Send + 'env,
+    F: for<'scope> FnOnce(&Scope<'scope, 'env, E>) -> Result<T, E> + Send,
+{
+    Scope::builder().run_in(scheduler, body)
+}
+
 /// A scope's spawning handle (see [`scope`]). Tasks cannot outlive the scope, so `spawn`
 /// after it finished is impossible by construction (the borrow checker refuses it). Cheap to
 /// clone: a task that should spawn more tasks takes a clone along.
 pub struct Scope<'scope, 'env, E> {
-    std: &'scope std::thread::Scope<'scope, 'env>,
+    spawner: Spawner<'scope, 'env>,
     shared: Arc<Shared<E>>,
+}
+
+/// Where a scope's tasks run.
+#[derive(Clone, Copy)]
+enum Spawner<'scope, 'env> {
+    /// One OS thread per task (`scope`, `run`).
+    Threads(&'scope std::thread::Scope<'scope, 'env>),
+    /// Jobs of a scheduler scope (`scope_in`, `run_in`).
+    Scheduler(OnScheduler<'scope>),
+}
+
+/// A queued task of a scope on a scheduler, run with the scheduler scope.
+type SchedJob<'scope> = Box<dyn FnOnce(&SchedScope<'scope>) + Send + 'scope>;
+
+/// A scope's handle on its scheduler scope and limit.
+#[derive(Clone, Copy)]
+struct OnScheduler<'scope> {
+    /// Lives in `execute_in`'s call to `Scheduler::scope` until every job finished.
+    scope: *const SchedScope<'scope>,
+    /// Lives in `execute_in`'s frame, which outlasts that call.
+    throttle: Option<*const Throttle<SchedJob<'scope>>>,
+}
+
+// SAFETY: both pointees are Sync (a scheduler scope; a Mutex-guarded queue of Send jobs)
+// and outlive every copy of this handle: copies live in the `Scope` given to the body and
+// in the scope's tasks, all of which end before the scheduler scope returns.
+unsafe impl Send for OnScheduler<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for OnScheduler<'_> {}
+
+impl<'scope> OnScheduler<'scope> {
+    fn sched_scope(&self) -> &SchedScope<'scope> {
+        // SAFETY: the scheduler scope outlives this handle (see the Send impl).
+        unsafe { &*self.scope }
+    }
+
+    fn throttle(&self) -> Option<&Throttle<SchedJob<'scope>>> {
+        // SAFETY: the throttle outlives this handle (see the Send impl).
+        self.throttle.map(|t| unsafe { &*t })
+    }
+
+    /// Starts `job` as a job of the scheduler scope; when it ends, its throttle slot goes to
+    /// the next queued task, started the same way.
+    fn launch(self, job: SchedJob<'scope>) {
+        self.sched_scope().spawn(move |s| {
+            job(s);
+            // (Methods, not fields: the closure must capture the whole Send handle.)
+            if let Some(next) = self.throttle().and_then(Throttle::leave) {
+                self.launch(next);
+            }
+        });
+    }
 }
 
 /// The state tasks report to (owned by every task, so that no task borrows the `Scope`).
@@ -425,8 +633,10 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
         &self.shared.token
     }
 
-    /// Spawns a task on a new OS thread; it may borrow anything that outlives the scope.
-    /// Blocks while the scope's concurrency limit is reached.
+    /// Spawns a task on a new OS thread (or as a job of the scope's scheduler); it may
+    /// borrow anything that outlives the scope. While the scope's concurrency limit is
+    /// reached it blocks (on a scheduler: queues the task, which starts when a running one
+    /// ends).
     ///
     /// # Examples
     /// ```
@@ -442,10 +652,25 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
         F: FnOnce(&TaskContext) -> R + Send + 'scope,
         R: TaskOutput<E>,
     {
-        if let Some(limit) = &self.shared.limit {
-            limit.acquire().forget(); // given back by the task
+        match self.spawner {
+            Spawner::Threads(std_scope) => {
+                if let Some(limit) = &self.shared.limit {
+                    limit.acquire().forget(); // given back by the task
+                }
+                std_scope.spawn(self.runner(task));
+            }
+            Spawner::Scheduler(on) => {
+                let run = self.runner(task);
+                match on.throttle() {
+                    None => on.sched_scope().spawn(move |_| run()),
+                    Some(throttle) => {
+                        if let Some(job) = throttle.enter(Box::new(move |_| run())) {
+                            on.launch(job);
+                        }
+                    }
+                }
+            }
         }
-        self.start(task);
     }
 
     /// Spawns a task unless the concurrency limit is reached; then gives the task back.
@@ -465,17 +690,34 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
         F: FnOnce(&TaskContext) -> R + Send + 'scope,
         R: TaskOutput<E>,
     {
-        if let Some(limit) = &self.shared.limit {
-            match limit.try_acquire() {
-                Some(permit) => permit.forget(), // given back by the task
-                None => return Err(task),
+        match self.spawner {
+            Spawner::Threads(std_scope) => {
+                if let Some(limit) = &self.shared.limit {
+                    match limit.try_acquire() {
+                        Some(permit) => permit.forget(), // given back by the task
+                        None => return Err(task),
+                    }
+                }
+                std_scope.spawn(self.runner(task));
             }
+            Spawner::Scheduler(on) => match on.throttle() {
+                Some(throttle) if !throttle.try_enter() => return Err(task),
+                Some(_) => {
+                    let run = self.runner(task);
+                    on.launch(Box::new(move |_| run()));
+                }
+                None => {
+                    let run = self.runner(task);
+                    on.sched_scope().spawn(move |_| run());
+                }
+            },
         }
-        self.start(task);
         Ok(())
     }
 
-    fn start<F, R>(&self, task: F)
+    /// The task as a closure that runs it, records its failure and gives its blocking-limit
+    /// permit back.
+    fn runner<F, R>(&self, task: F) -> impl FnOnce() + Send + 'scope
     where
         F: FnOnce(&TaskContext) -> R + Send + 'scope,
         R: TaskOutput<E>,
@@ -484,7 +726,7 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
         // Relaxed: a unique index is all that is needed.
         let index = shared.spawned.fetch_add(1, Ordering::Relaxed);
         let cx = TaskContext::new(shared.token.clone(), index);
-        self.std.spawn(move || {
+        move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| task(&cx).into_result()));
             match outcome {
                 Ok(Ok(())) => {}
@@ -494,14 +736,14 @@ impl<'scope, 'env, E: Send + 'env> Scope<'scope, 'env, E> {
             if let Some(limit) = &shared.limit {
                 limit.add_permits(1);
             }
-        });
+        }
     }
 }
 
 impl<E> Clone for Scope<'_, '_, E> {
     fn clone(&self) -> Self {
         Self {
-            std: self.std,
+            spawner: self.spawner,
             shared: Arc::clone(&self.shared),
         }
     }
