@@ -1159,7 +1159,9 @@ mod structured {
 }
 
 mod scheduler {
-    //! The submit/shutdown and join protocols of `scheduler::ThreadPool`.
+    //! The submit/shutdown and join protocols of `scheduler::ThreadPool`. The work-stealing
+    //! scheduler's models (sleep/wake, latches, `join`'s handoff) live in
+    //! `scheduler/loom_models.rs`, beside the crate-private types they drive.
     use super::model;
     use crate::loom::sync::atomic::{AtomicUsize, Ordering};
     use crate::loom::sync::Arc;

@@ -12,13 +12,17 @@ use routines::lockfree::{
     BorrowedSlots, Injector, InlineSlots, MpmcQueue, MpscConsumer, MpscQueue, SegQueue, Slot,
     Steal, Stealer, Worker,
 };
+use routines::scheduler::{
+    BroadcastContext, Scheduler, SchedulerBuilder, Scope as SchedulerScope, ThreadPool,
+    ThreadPoolBuilder,
+};
 use routines::structured::{CancelToken, DropGuard, Registration, Scope, TaskContext, TaskGroup};
 use routines::sync::*;
 
 fn send_sync<T: Send + Sync>() {}
 fn send<T: Send>() {}
 
-// spec: SY-5, LF-20, LF-60, CH-7, CH-10, FUT-7, ST-1
+// spec: SY-5, LF-20, LF-60, CH-7, CH-10, FUT-7, ST-1, SCH-6
 #[test]
 fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<WaitQueue>();
@@ -67,6 +71,12 @@ fn public_types_are_send_and_sync_where_they_should_be() {
     send_sync::<Scope<'static, 'static, Cell<u8>>>(); // errors are moved, never shared
     send::<TaskGroup<Cell<u8>, Cell<u8>>>(); // holds finished results: Sync only with T: Sync
     send_sync::<TaskGroup<u8, u8>>();
+    send_sync::<ThreadPool>();
+    send_sync::<ThreadPoolBuilder>();
+    send_sync::<Scheduler>();
+    send_sync::<SchedulerBuilder>();
+    send_sync::<SchedulerScope<'static>>();
+    send_sync::<BroadcastContext>();
 }
 
 /// These must *not* hold; the trybuild cases in `ui-tests/` check the negative side
