@@ -438,3 +438,46 @@ fn a_wait_without_stealing_runs_no_unrelated_job() {
         panic!("the second half of join was never stolen in 50 tries");
     });
 }
+
+// spec: SCH-12
+#[test]
+fn external_callers_with_idle_gaps_never_strand_work() {
+    // Workers go to sleep between bursts; every burst must be picked up (a lost wake-up
+    // shows as the watchdog firing).
+    watchdog(120, || {
+        let s = Arc::new(Scheduler::new(3));
+        let rounds = stress(200);
+        let callers: Vec<_> = (0..4_u64)
+            .map(|t| {
+                let s = Arc::clone(&s);
+                thread::spawn(move || {
+                    for r in 0..rounds as u64 {
+                        match (t + r) % 4 {
+                            0 => assert_eq!(s.install(|| fib(12)), 144),
+                            1 => assert_eq!(s.join(|| fib(10), || fib(11)), (55, 89)),
+                            2 => {
+                                let n = AtomicUsize::new(0);
+                                s.scope(|sc| {
+                                    for _ in 0..8 {
+                                        sc.spawn(|_| {
+                                            n.fetch_add(1, Ordering::Relaxed);
+                                        });
+                                    }
+                                });
+                                assert_eq!(n.into_inner(), 8);
+                            }
+                            _ => assert_eq!(s.spawn_future(move || r * 2).wait().unwrap(), r * 2),
+                        }
+                        if r % 3 == 0 {
+                            thread::sleep(Duration::from_micros(50 * ((t + r) % 5)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for c in callers {
+            c.join().unwrap();
+        }
+        Arc::try_unwrap(s).unwrap().shutdown();
+    });
+}
