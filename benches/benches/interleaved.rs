@@ -1,15 +1,56 @@
-//! Order-robust cross-check of the contended `sync` cells, SPSC and the deque: contenders take turns, one sample
+//! Order-robust cross-check of the contended `sync` cells, SPSC, the deque and the
+//! work-stealing scheduler vs rayon: contenders take turns, one sample
 //! each per round, in an order rotated every round, so that drift in machine state (CPU
 //! frequency, other load) hits all of them alike. Prints medians and `peer / routines`.
 //!
-//! `cargo bench -p routines-benches --bench interleaved` (about a minute). Criterion's own
+//! `cargo bench -p routines-benches --bench interleaved [-- FILTER]` (about two minutes;
+//! with a filter, only the groups whose label contains it). Criterion's own
 //! groups (`--bench sync`) time contenders one after another; this run checks that their
 //! ratios do not come from drift between groups. The quartiles show how bimodal contended
 //! workloads are on a shared 2-core machine.
 
 use std::time::Duration;
 
-use routines_benches::{mutex_contended, rwlock_read_heavy};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use routines_benches::{
+    mutex_contended, random_u32s, rwlock_read_heavy, ws_fib, ws_quicksort, ws_sum, BenchStealer,
+};
+
+/// A fresh pool of 2 workers per sample, warmed up before the clock starts: a pool that
+/// outlives its own turn would compete for the 2 cores with the other contender's turn
+/// (rayon's idle workers yield for a while before they sleep), which measures interference
+/// rather than either scheduler.
+fn fresh<S: BenchStealer>(sample: impl FnOnce(&S) -> Duration) -> Duration {
+    let pool = S::new(2);
+    pool.install(|| ws_fib::<S>(10));
+    sample(&pool)
+}
+
+fn timed(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+fn fib_on<S: BenchStealer>(pool: &S) -> Duration {
+    timed(|| assert_eq!(pool.install(|| ws_fib::<S>(27)), 196_418))
+}
+
+fn sum_on<S: BenchStealer>(pool: &S) -> Duration {
+    static DATA: OnceLock<Vec<u64>> = OnceLock::new();
+    let v = DATA.get_or_init(|| (0..4_000_000).collect());
+    timed(|| assert_eq!(pool.install(|| ws_sum::<S>(v)), 3_999_999 * 2_000_000))
+}
+
+fn sort_on<S: BenchStealer>(pool: &S) -> Duration {
+    static DATA: OnceLock<Vec<u32>> = OnceLock::new();
+    let mut v = DATA.get_or_init(|| random_u32s(300_000)).clone();
+    let took = timed(|| pool.install(|| ws_quicksort::<S>(&mut v)));
+    assert!(v.windows(2).all(|w| w[0] <= w[1]));
+    took
+}
 
 type Sample = fn() -> Duration;
 
@@ -23,6 +64,13 @@ fn quartiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
 }
 
 fn run(label: &str, contenders: &[(&str, Sample)]) {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if !filter.is_empty() && !filter.iter().any(|f| label.contains(f.as_str())) {
+        return;
+    }
     // Sanity: every contender runs once untimed first (warm-up).
     for (_, sample) in contenders {
         sample();
@@ -117,6 +165,33 @@ fn main() {
         &[
             ("routines", || ours::steal_contended(100_000).0),
             ("crossbeam", || cb::steal_contended(100_000).0),
+        ],
+    );
+    run(
+        "ws_fib27",
+        &[
+            ("routines", || {
+                fresh(fib_on::<routines::scheduler::Scheduler>)
+            }),
+            ("rayon", || fresh(fib_on::<rayon::ThreadPool>)),
+        ],
+    );
+    run(
+        "ws_sum_4e6",
+        &[
+            ("routines", || {
+                fresh(sum_on::<routines::scheduler::Scheduler>)
+            }),
+            ("rayon", || fresh(sum_on::<rayon::ThreadPool>)),
+        ],
+    );
+    run(
+        "ws_quicksort_3e5",
+        &[
+            ("routines", || {
+                fresh(sort_on::<routines::scheduler::Scheduler>)
+            }),
+            ("rayon", || fresh(sort_on::<rayon::ThreadPool>)),
         ],
     );
     run(
