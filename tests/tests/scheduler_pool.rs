@@ -275,3 +275,22 @@ fn a_job_may_shut_its_own_pool_down() {
         pool.shutdown(); // joins the worker that ran the job
     });
 }
+
+// spec: SCH-2
+#[test]
+fn a_panicking_start_hook_does_not_lose_its_worker() {
+    watchdog(60, || {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let seen2 = Arc::clone(&seen);
+        let pool = ThreadPool::builder()
+            .threads(1)
+            .on_start(|_| panic!("start hook"))
+            .panic_handler(move |_| {
+                seen2.fetch_add(1, Ordering::SeqCst);
+            })
+            .build();
+        assert_eq!(pool.spawn(|| 5).unwrap().wait().unwrap(), 5);
+        pool.shutdown();
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+    });
+}

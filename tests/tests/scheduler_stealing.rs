@@ -481,3 +481,29 @@ fn external_callers_with_idle_gaps_never_strand_work() {
         Arc::try_unwrap(s).unwrap().shutdown();
     });
 }
+
+// spec: SCH-6
+#[test]
+fn a_panicking_start_hook_does_not_lose_its_worker() {
+    watchdog(60, || {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let seen2 = Arc::clone(&seen);
+        let s = Scheduler::builder()
+            .threads(2)
+            .on_start(|i| {
+                if i == 0 {
+                    panic!("start hook");
+                }
+            })
+            .on_exit(|_| panic!("exit hook"))
+            .panic_handler(move |p| {
+                assert!(p.message().unwrap().ends_with("hook"));
+                seen2.fetch_add(1, Ordering::SeqCst);
+            })
+            .build();
+        // Worker 0 is still there: a broadcast reaches it.
+        assert_eq!(s.broadcast(|ctx| ctx.index()), [0, 1]);
+        s.shutdown();
+        assert_eq!(seen.load(Ordering::SeqCst), 3); // one start, two exits
+    });
+}

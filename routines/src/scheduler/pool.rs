@@ -185,7 +185,8 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Runs on each worker when it starts, with the worker's index.
+    /// Runs on each worker when it starts, with the worker's index. A panic in it goes to
+    /// the panic handler (if any); the worker carries on.
     ///
     /// # Examples
     /// ```
@@ -200,7 +201,8 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Runs on each worker when it exits (after `shutdown`), with the worker's index.
+    /// Runs on each worker when it exits (after `shutdown`), with the worker's index. A
+    /// panic in it goes to the panic handler (if any).
     ///
     /// # Examples
     /// ```
@@ -263,15 +265,11 @@ impl ThreadPoolBuilder {
                 let inner = Arc::clone(&inner);
                 let (on_start, on_exit) = (self.on_start.clone(), self.on_exit.clone());
                 let body = move || {
-                    if let Some(hook) = on_start {
-                        hook(index);
-                    }
+                    run_hook(on_start.as_ref(), index, inner.panic_handler.as_ref());
                     while let Some(job) = inner.next_job() {
                         inner.run(job);
                     }
-                    if let Some(hook) = on_exit {
-                        hook(index);
-                    }
+                    run_hook(on_exit.as_ref(), index, inner.panic_handler.as_ref());
                 };
                 start_worker(body, index, self.name_prefix.as_deref(), self.stack_size)
             })
@@ -280,6 +278,17 @@ impl ThreadPoolBuilder {
             inner,
             threads,
             handles: Mutex::new(handles),
+        }
+    }
+}
+
+/// Runs a start or exit hook; its panic goes to the panic handler (if any) instead of
+/// killing the worker, which would strand the work meant for it.
+pub(super) fn run_hook(hook: Option<&Hook>, index: usize, handler: Option<&PanicHandler>) {
+    let Some(hook) = hook else { return };
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook(index))) {
+        if let Some(handler) = handler {
+            let _ = catch_unwind(AssertUnwindSafe(|| handler(Panic::new(payload))));
         }
     }
 }

@@ -28,7 +28,7 @@ use ::core::ptr;
 
 use super::job::{HeapJob, JobRef, StackJob};
 use super::latch::LockLatch;
-use super::pool::{start_worker, Hook, Joiner, PanicHandler};
+use super::pool::{run_hook, start_worker, Hook, Joiner, PanicHandler};
 use super::sleep::Sleep;
 use crate::core::Backoff;
 use crate::future::Panic;
@@ -102,14 +102,11 @@ impl Registry {
                     stealing: Cell::new(true),
                 };
                 CURRENT.with(|c| c.set(&worker));
-                if let Some(hook) = on_start {
-                    hook(index);
-                }
                 let registry = &*worker.registry;
+                let handler = registry.panic_handler.as_ref();
+                run_hook(on_start.as_ref(), index, handler);
                 worker.wait_until(|| registry.finished(), Nested::TopLevel);
-                if let Some(hook) = on_exit {
-                    hook(index);
-                }
+                run_hook(on_exit.as_ref(), index, handler);
                 CURRENT.with(|c| c.set(ptr::null()));
             };
             let joiner = start_worker(
@@ -152,11 +149,14 @@ impl Registry {
         // still counted, so `pending` never drops to zero with work still queued.
         self.pending.fetch_add(1, Ordering::Relaxed);
         let job = move || {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-                let registry = WorkerThread::with_current(|w| Arc::clone(&w.registry));
-                registry.report_panic(Panic::new(payload));
-            }
-            WorkerThread::with_current(|w| w.registry.finish_spawned());
+            let outcome = catch_unwind(AssertUnwindSafe(f));
+            // The job runs on one of our workers (it was queued on our injector).
+            WorkerThread::with_current(|worker| {
+                if let Err(payload) = outcome {
+                    worker.registry.report_panic(Panic::new(payload));
+                }
+                worker.registry.finish_spawned();
+            });
         };
         // SAFETY: the closure is 'static.
         self.inject(unsafe { HeapJob::into_job_ref(job, 0) });

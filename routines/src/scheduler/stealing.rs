@@ -101,7 +101,8 @@ impl SchedulerBuilder {
         self
     }
 
-    /// Runs on each worker when it starts, with the worker's index.
+    /// Runs on each worker when it starts, with the worker's index. A panic in it goes to
+    /// the panic handler (if any); the worker carries on.
     ///
     /// # Examples
     /// ```
@@ -113,7 +114,8 @@ impl SchedulerBuilder {
         self
     }
 
-    /// Runs on each worker when it exits, with the worker's index.
+    /// Runs on each worker when it exits, with the worker's index. A panic in it goes to
+    /// the panic handler (if any).
     ///
     /// # Examples
     /// ```
