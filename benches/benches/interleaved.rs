@@ -14,8 +14,11 @@ use std::time::Duration;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use std::sync::atomic::AtomicU64;
+
 use routines_benches::{
-    mutex_contended, random_u32s, rwlock_read_heavy, ws_fib, ws_quicksort, ws_sum, BenchStealer,
+    mutex_contended, random_u32s, rwlock_read_heavy, ws_fib, ws_quicksort, ws_spawn, ws_sum,
+    BenchStealer,
 };
 
 /// A fresh pool of 2 workers per sample, warmed up before the clock starts: a pool that
@@ -44,6 +47,17 @@ fn sum_on<S: BenchStealer>(pool: &S) -> Duration {
     timed(|| assert_eq!(pool.install(|| ws_sum::<S>(v)), 3_999_999 * 2_000_000))
 }
 
+fn spawn_on<S: BenchStealer>(pool: &S) -> Duration {
+    ws_spawn(pool, 20_000)
+}
+
+fn scope_on<S: BenchStealer>(pool: &S) -> Duration {
+    let sum = AtomicU64::new(0);
+    let took = timed(|| pool.install(|| S::scope_spawns(1_000, &sum)));
+    assert_eq!(sum.into_inner(), 1_000 * 999 / 2);
+    took
+}
+
 fn sort_on<S: BenchStealer>(pool: &S) -> Duration {
     static DATA: OnceLock<Vec<u32>> = OnceLock::new();
     let mut v = DATA.get_or_init(|| random_u32s(300_000)).clone();
@@ -55,7 +69,13 @@ fn sort_on<S: BenchStealer>(pool: &S) -> Duration {
 type Sample = fn() -> Duration;
 
 const OPS: u64 = 20_000;
-const ROUNDS: usize = 41;
+/// Samples per contender; `INTERLEAVED_ROUNDS` overrides (for a longer, steadier run).
+fn rounds() -> usize {
+    std::env::var("INTERLEAVED_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(41)
+}
 
 /// (25th percentile, median, 75th percentile).
 fn quartiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
@@ -75,8 +95,8 @@ fn run(label: &str, contenders: &[(&str, Sample)]) {
     for (_, sample) in contenders {
         sample();
     }
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS); contenders.len()];
-    for round in 0..ROUNDS {
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds()); contenders.len()];
+    for round in 0..rounds() {
         for k in 0..contenders.len() {
             let i = (round + k) % contenders.len();
             samples[i].push((contenders[i].1)());
@@ -192,6 +212,24 @@ fn main() {
                 fresh(sort_on::<routines::scheduler::Scheduler>)
             }),
             ("rayon", || fresh(sort_on::<rayon::ThreadPool>)),
+        ],
+    );
+    run(
+        "ws_spawn_2e4",
+        &[
+            ("routines", || {
+                fresh(spawn_on::<routines::scheduler::Scheduler>)
+            }),
+            ("rayon", || fresh(spawn_on::<rayon::ThreadPool>)),
+        ],
+    );
+    run(
+        "ws_scope_1000",
+        &[
+            ("routines", || {
+                fresh(scope_on::<routines::scheduler::Scheduler>)
+            }),
+            ("rayon", || fresh(scope_on::<rayon::ThreadPool>)),
         ],
     );
     run(
