@@ -8,7 +8,9 @@ use super::promise::{promise, Future};
 /// Runs `f` on a new OS thread; the future fulfils with its return value, or is rejected
 /// with the [`Panic`] (original payload) if `f` panics. If the OS refuses to create the
 /// thread, the future is rejected at once with a `Panic` whose message says so (no panic
-/// here). Allocations: the future's state, and what `std::thread` allocates.
+/// here). Allocations: the future's state, and what `std::thread` allocates. To run `f` on
+/// a pool instead of a thread of its own, use `routines::scheduler::spawn_future` (or
+/// `Scheduler::spawn_future`): the same contract, on the work-stealing scheduler.
 ///
 /// # Examples
 /// ```
