@@ -328,8 +328,11 @@ fn install_broadcast_and_thread_indices() {
         let s = Scheduler::builder()
             .threads(3)
             .name_prefix("ws-test-")
-            .on_start(move |_| {
-                st.fetch_add(1, Ordering::SeqCst);
+            .on_start(move |i| {
+                // Hooks run on the worker, which already knows its index.
+                if scheduler::current_thread_index() == Some(i) {
+                    st.fetch_add(1, Ordering::SeqCst);
+                }
             })
             .on_exit(move |_| {
                 ex.fetch_add(1, Ordering::SeqCst);

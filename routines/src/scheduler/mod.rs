@@ -27,6 +27,7 @@ mod registry;
 mod scope;
 mod sleep;
 mod stealing;
+mod workers;
 
 pub use self::global::{
     broadcast, current_num_threads, current_thread_index, global, join, scope, spawn, spawn_future,

@@ -30,13 +30,13 @@ use crate::lockfree::SegQueue;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::Mutex;
 
+use super::workers::{join_workers, Joiner, PanicHandler, WorkerConfig};
+
 const SHUT: usize = 1;
 const STOP: usize = 2;
 const SUBMITTING: usize = 4;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
-pub(super) type Hook = Arc<dyn Fn(usize) + Send + Sync + 'static>;
-pub(super) type PanicHandler = Arc<dyn Fn(Panic) + Send + Sync + 'static>;
 
 struct Inner {
     jobs: SegQueue<Job>,
@@ -139,12 +139,7 @@ impl<F> std::error::Error for PoolShutdown<F> {}
 /// Configures a [`ThreadPool`]: [`ThreadPool::builder`].
 #[derive(Default)]
 pub struct ThreadPoolBuilder {
-    threads: usize,
-    name_prefix: Option<String>,
-    stack_size: Option<usize>,
-    on_start: Option<Hook>,
-    on_exit: Option<Hook>,
-    panic_handler: Option<PanicHandler>,
+    config: WorkerConfig,
 }
 
 impl ThreadPoolBuilder {
@@ -156,7 +151,7 @@ impl ThreadPoolBuilder {
     /// assert_eq!(pool.threads(), 3);
     /// ```
     pub fn threads(mut self, n: usize) -> Self {
-        self.threads = n;
+        self.config.threads = n;
         self
     }
 
@@ -169,7 +164,7 @@ impl ThreadPoolBuilder {
     /// assert_eq!(name.wait().unwrap().as_deref(), Some("io-0"));
     /// ```
     pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.name_prefix = Some(prefix.into());
+        self.config.name_prefix = Some(prefix.into());
         self
     }
 
@@ -181,7 +176,7 @@ impl ThreadPoolBuilder {
     /// # drop(pool);
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = Some(bytes);
+        self.config.stack_size = Some(bytes);
         self
     }
 
@@ -197,7 +192,7 @@ impl ThreadPoolBuilder {
     /// # drop(pool);
     /// ```
     pub fn on_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.on_start = Some(Arc::new(hook));
+        self.config.on_start = Some(Arc::new(hook));
         self
     }
 
@@ -210,7 +205,7 @@ impl ThreadPoolBuilder {
     /// pool.shutdown();
     /// ```
     pub fn on_exit(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.on_exit = Some(Arc::new(hook));
+        self.config.on_exit = Some(Arc::new(hook));
         self
     }
 
@@ -232,7 +227,7 @@ impl ThreadPoolBuilder {
     /// assert_eq!(seen.load(Ordering::SeqCst), 1);
     /// ```
     pub fn panic_handler(mut self, handler: impl Fn(Panic) + Send + Sync + 'static) -> Self {
-        self.panic_handler = Some(Arc::new(handler));
+        self.config.panic_handler = Some(Arc::new(handler));
         self
     }
 
@@ -247,31 +242,25 @@ impl ThreadPoolBuilder {
     /// assert!(pool.threads() >= 1);
     /// ```
     pub fn build(self) -> ThreadPool {
-        let threads = if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, usize::from)
-        } else {
-            self.threads
-        };
+        let threads = self.config.resolved_threads();
         let inner = Arc::new(Inner {
             jobs: SegQueue::new(),
             gate: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
             work: WaitQueue::new(),
             idle: WaitQueue::new(),
-            panic_handler: self.panic_handler,
+            panic_handler: self.config.panic_handler.clone(),
         });
         let handles = (0..threads)
             .map(|index| {
                 let inner = Arc::clone(&inner);
-                let (on_start, on_exit) = (self.on_start.clone(), self.on_exit.clone());
-                let body = move || {
-                    run_hook(on_start.as_ref(), index, inner.panic_handler.as_ref());
+                self.config.start(index, move |hooks| {
+                    hooks.started();
                     while let Some(job) = inner.next_job() {
                         inner.run(job);
                     }
-                    run_hook(on_exit.as_ref(), index, inner.panic_handler.as_ref());
-                };
-                start_worker(body, index, self.name_prefix.as_deref(), self.stack_size)
+                    hooks.exiting();
+                })
             })
             .collect();
         ThreadPool {
@@ -282,56 +271,11 @@ impl ThreadPoolBuilder {
     }
 }
 
-/// Runs a start or exit hook; its panic goes to the panic handler (if any) instead of
-/// killing the worker, which would strand the work meant for it.
-pub(super) fn run_hook(hook: Option<&Hook>, index: usize, handler: Option<&PanicHandler>) {
-    let Some(hook) = hook else { return };
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook(index))) {
-        if let Some(handler) = handler {
-            let _ = catch_unwind(AssertUnwindSafe(|| handler(Panic::new(payload))));
-        }
-    }
-}
-
-/// Waits for one worker thread to exit; with the worker's thread id (not under loom, whose
-/// threads do not have distinct std ids).
-pub(super) type Joiner = (
-    Option<std::thread::ThreadId>,
-    Box<dyn FnOnce() + Send + 'static>,
-);
-
-/// Starts a worker thread (a loom thread under loom, which has no names or stack sizes).
-pub(super) fn start_worker(
-    body: impl FnOnce() + Send + 'static,
-    index: usize,
-    name_prefix: Option<&str>,
-    stack_size: Option<usize>,
-) -> Joiner {
-    if cfg!(routines_loom) {
-        let _ = (index, name_prefix, stack_size);
-        let handle = crate::loom::thread::spawn(body);
-        // Jobs run under catch_unwind: a worker thread never panics.
-        return (None, Box::new(move || drop(handle.join())));
-    }
-    let mut builder = std::thread::Builder::new();
-    if let Some(prefix) = name_prefix {
-        builder = builder.name(format!("{prefix}{index}"));
-    }
-    if let Some(bytes) = stack_size {
-        builder = builder.stack_size(bytes);
-    }
-    let handle = builder.spawn(body).expect("could not start a pool worker");
-    let id = handle.thread().id();
-    (Some(id), Box::new(move || drop(handle.join())))
-}
-
 impl fmt::Debug for ThreadPoolBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ThreadPoolBuilder")
-            .field("threads", &self.threads)
-            .field("name_prefix", &self.name_prefix)
-            .field("stack_size", &self.stack_size)
-            .finish_non_exhaustive()
+        f.debug_tuple("ThreadPoolBuilder")
+            .field(&self.config)
+            .finish()
     }
 }
 
@@ -530,17 +474,7 @@ impl ThreadPool {
         // AcqRel: Release publishes the flag to submissions and workers (their Acquire).
         self.inner.gate.fetch_or(flags, Ordering::AcqRel);
         self.inner.work.notify_all();
-        let me = std::thread::current().id();
-        let handles: Vec<_> = self.handles.lock().drain(..).collect();
-        for (id, join) in handles {
-            if id == Some(me) {
-                // Called from one of our own jobs: a worker cannot wait for itself. Keep its
-                // handle for a later call from outside.
-                self.handles.lock().push((id, join));
-            } else {
-                join();
-            }
-        }
+        join_workers(&self.handles);
     }
 }
 

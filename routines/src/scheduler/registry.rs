@@ -28,8 +28,8 @@ use ::core::ptr;
 
 use super::job::{HeapJob, JobRef, StackJob};
 use super::latch::LockLatch;
-use super::pool::{run_hook, start_worker, Hook, Joiner, PanicHandler};
 use super::sleep::Sleep;
+use super::workers::{join_workers, Joiner, PanicHandler, WorkerConfig};
 use crate::core::Backoff;
 use crate::future::Panic;
 use crate::lockfree::{Injector, SegQueue, Steal, Stealer, Worker};
@@ -62,20 +62,10 @@ pub(super) struct Registry {
     handles: Mutex<Vec<Joiner>>,
 }
 
-/// Configuration for [`Registry::start`].
-pub(super) struct Config {
-    pub(super) threads: usize,
-    pub(super) name_prefix: Option<String>,
-    pub(super) stack_size: Option<usize>,
-    pub(super) on_start: Option<Hook>,
-    pub(super) on_exit: Option<Hook>,
-    pub(super) panic_handler: Option<PanicHandler>,
-}
-
 impl Registry {
-    /// Starts `config.threads` workers (at least one).
-    pub(super) fn start(config: Config) -> Arc<Registry> {
-        let threads = config.threads.max(1);
+    /// Starts the workers (at least one).
+    pub(super) fn start(config: WorkerConfig) -> Arc<Registry> {
+        let threads = config.resolved_threads().max(1);
         let deques: Vec<Worker<JobRef>> = (0..threads).map(|_| Worker::new_lifo()).collect();
         let registry = Arc::new(Registry {
             injector: Injector::new(),
@@ -85,13 +75,12 @@ impl Registry {
             pending: AtomicUsize::new(0),
             terminate: AtomicBool::new(false),
             owners: AtomicUsize::new(1),
-            panic_handler: config.panic_handler,
+            panic_handler: config.panic_handler.clone(),
             handles: Mutex::new(Vec::with_capacity(threads)),
         });
         for (index, deque) in deques.into_iter().enumerate() {
             let registry2 = Arc::clone(&registry);
-            let (on_start, on_exit) = (config.on_start.clone(), config.on_exit.clone());
-            let body = move || {
+            let joiner = config.start(index, move |hooks| {
                 let worker = WorkerThread {
                     deque,
                     index,
@@ -102,19 +91,12 @@ impl Registry {
                     stealing: Cell::new(true),
                 };
                 CURRENT.with(|c| c.set(&worker));
+                hooks.started(); // (on the worker: `current_thread_index` works in hooks)
                 let registry = &*worker.registry;
-                let handler = registry.panic_handler.as_ref();
-                run_hook(on_start.as_ref(), index, handler);
                 worker.wait_until(|| registry.finished(), Nested::TopLevel);
-                run_hook(on_exit.as_ref(), index, handler);
+                hooks.exiting();
                 CURRENT.with(|c| c.set(ptr::null()));
-            };
-            let joiner = start_worker(
-                body,
-                index,
-                config.name_prefix.as_deref(),
-                config.stack_size,
-            );
+            });
             registry.handles.lock().push(joiner);
         }
         registry
@@ -203,15 +185,7 @@ impl Registry {
     /// Waits for the workers to exit (after `terminate`). From one of the workers, waits
     /// for the others only.
     pub(super) fn join_workers(&self) {
-        let me = std::thread::current().id();
-        let handles: Vec<_> = self.handles.lock().drain(..).collect();
-        for (id, join) in handles {
-            if id == Some(me) {
-                self.handles.lock().push((id, join));
-            } else {
-                join();
-            }
-        }
+        join_workers(&self.handles);
     }
 
     /// Runs `op` on a worker of this scheduler: right here if the caller is one, else by

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::job::{catch, StackJob};
 use super::latch::{CountLatch, SpinLatch};
-use super::pool::{Hook, PanicHandler};
-use super::registry::{Config, Nested, Registry, WorkerThread};
+use super::registry::{Nested, Registry, WorkerThread};
 use super::scope::{run_scope, Scope};
+use super::workers::WorkerConfig;
 use crate::future::{promise, Future, Panic};
 
 /// A work-stealing scheduler: a fixed set of workers, each with its own deque (LIFO for
@@ -55,12 +55,7 @@ pub struct Scheduler {
 /// Configures a [`Scheduler`]: [`Scheduler::builder`].
 #[derive(Default)]
 pub struct SchedulerBuilder {
-    threads: usize,
-    name_prefix: Option<String>,
-    stack_size: Option<usize>,
-    on_start: Option<Hook>,
-    on_exit: Option<Hook>,
-    panic_handler: Option<PanicHandler>,
+    config: WorkerConfig,
 }
 
 impl SchedulerBuilder {
@@ -72,7 +67,7 @@ impl SchedulerBuilder {
     /// assert_eq!(s.threads(), 3);
     /// ```
     pub fn threads(mut self, n: usize) -> Self {
-        self.threads = n;
+        self.config.threads = n;
         self
     }
 
@@ -85,7 +80,7 @@ impl SchedulerBuilder {
     /// assert_eq!(name.as_deref(), Some("ws-0"));
     /// ```
     pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.name_prefix = Some(prefix.into());
+        self.config.name_prefix = Some(prefix.into());
         self
     }
 
@@ -97,7 +92,7 @@ impl SchedulerBuilder {
     /// # drop(s);
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = Some(bytes);
+        self.config.stack_size = Some(bytes);
         self
     }
 
@@ -110,7 +105,7 @@ impl SchedulerBuilder {
     /// # drop(s);
     /// ```
     pub fn on_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.on_start = Some(Arc::new(hook));
+        self.config.on_start = Some(Arc::new(hook));
         self
     }
 
@@ -123,7 +118,7 @@ impl SchedulerBuilder {
     /// s.shutdown();
     /// ```
     pub fn on_exit(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.on_exit = Some(Arc::new(hook));
+        self.config.on_exit = Some(Arc::new(hook));
         self
     }
 
@@ -146,7 +141,7 @@ impl SchedulerBuilder {
     /// assert_eq!(seen.load(Ordering::SeqCst), 1);
     /// ```
     pub fn panic_handler(mut self, handler: impl Fn(Panic) + Send + Sync + 'static) -> Self {
-        self.panic_handler = Some(Arc::new(handler));
+        self.config.panic_handler = Some(Arc::new(handler));
         self
     }
 
@@ -161,32 +156,18 @@ impl SchedulerBuilder {
     /// assert!(s.threads() >= 1);
     /// ```
     pub fn build(self) -> Scheduler {
-        let threads = if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, usize::from)
-        } else {
-            self.threads
-        };
         Scheduler {
             released: false,
-            registry: Registry::start(Config {
-                threads,
-                name_prefix: self.name_prefix,
-                stack_size: self.stack_size,
-                on_start: self.on_start,
-                on_exit: self.on_exit,
-                panic_handler: self.panic_handler,
-            }),
+            registry: Registry::start(self.config),
         }
     }
 }
 
 impl fmt::Debug for SchedulerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SchedulerBuilder")
-            .field("threads", &self.threads)
-            .field("name_prefix", &self.name_prefix)
-            .field("stack_size", &self.stack_size)
-            .finish_non_exhaustive()
+        f.debug_tuple("SchedulerBuilder")
+            .field(&self.config)
+            .finish()
     }
 }
 
