@@ -1,20 +1,36 @@
-//! Profiling aid: runs `join`-based fib(27) on one contender in a loop
-//! (`cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon`).
+//! Profiling and A/B aid: runs one work-stealing workload on one contender, one pool for
+//! the whole process, and prints the median per-iteration time. Alternate processes to
+//! compare contenders on a noisy machine:
+//! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort]`.
 
-use routines_benches::{ws_fib, BenchStealer};
+use std::time::{Duration, Instant};
 
-fn run<S: BenchStealer>() {
+use routines_benches::{random_u32s, ws_fib, ws_quicksort, ws_sum, BenchStealer};
+
+fn run<S: BenchStealer>(workload: &str) {
     let pool = S::new(2);
-    let start = std::time::Instant::now();
-    for _ in 0..200 {
-        assert_eq!(pool.install(|| ws_fib::<S>(27)), 196_418);
-    }
-    println!("{:?} per fib(27)", start.elapsed() / 200);
+    let data: Vec<u64> = (0..4_000_000).collect();
+    let input = random_u32s(300_000);
+    let mut times: Vec<Duration> = (0..100)
+        .map(|_| {
+            let mut v = input.clone();
+            let start = Instant::now();
+            match workload {
+                "sum" => assert_eq!(pool.install(|| ws_sum::<S>(&data)), 3_999_999 * 2_000_000),
+                "sort" => pool.install(|| ws_quicksort::<S>(&mut v)),
+                _ => assert_eq!(pool.install(|| ws_fib::<S>(27)), 196_418),
+            }
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!("{:.1}", times[times.len() / 2].as_secs_f64() * 1e6);
 }
 
 fn main() {
+    let workload = std::env::args().nth(2).unwrap_or_else(|| "fib".into());
     match std::env::args().nth(1).as_deref() {
-        Some("rayon") => run::<rayon::ThreadPool>(),
-        _ => run::<routines::scheduler::Scheduler>(),
+        Some("rayon") => run::<rayon::ThreadPool>(&workload),
+        _ => run::<routines::scheduler::Scheduler>(&workload),
     }
 }
