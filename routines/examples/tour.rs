@@ -12,7 +12,7 @@ use routines::core::{Backoff, CachePadded, WaitQueue};
 use routines::sync::{Barrier, Latch, Mutex, Once, RwLock, RwLockWriteGuard, Semaphore, WaitGroup};
 
 fn main() {
-    println!("routines tour: core, sync, lockfree and channels\n");
+    println!("routines tour: core, sync, lockfree, channels, futures, structured, scheduler\n");
 
     // core
     let padded = CachePadded::new(AtomicUsize::new(0));
@@ -347,5 +347,44 @@ fn channel_tour() {
         Ok(())
     });
     println!("fail-fast scope (the sleeping sibling is cancelled): {failed:?}");
-    println!("\nMore arrives with the scheduler, actor, io and timer issues.");
+
+    println!("\n-- scheduler --");
+    let pool = routines::scheduler::ThreadPool::new(2);
+    let job = pool.spawn(|| (1..=100_u64).sum::<u64>()).unwrap();
+    println!("ThreadPool::spawn: {:?}", job.wait());
+    pool.shutdown();
+
+    fn fib(n: u32) -> u64 {
+        if n < 2 {
+            return n.into();
+        }
+        let (a, b) = routines::scheduler::join(|| fib(n - 1), || fib(n - 2));
+        a + b
+    }
+    let sched = routines::scheduler::Scheduler::new(2);
+    let start = Instant::now();
+    let f = sched.install(|| fib(25));
+    println!(
+        "work-stealing join: fib(25) = {f} in {:?} on {} workers",
+        start.elapsed(),
+        sched.threads()
+    );
+    let mut parts = [0_u64; 4];
+    sched.scope(|s| {
+        for (i, part) in parts.iter_mut().enumerate() {
+            s.spawn(move |_| *part = (i as u64 + 1) * 100);
+        }
+    });
+    println!("scheduler scope borrowing the stack: {parts:?}");
+    println!(
+        "broadcast: {:?}",
+        sched.broadcast(|ctx| format!("worker {} of {}", ctx.index(), ctx.num_threads()))
+    );
+    let on_sched: Result<(), &str> = routines::structured::scope_in(&sched, |s| {
+        s.spawn(|_| Err("a task on the scheduler failed"));
+        Ok(())
+    });
+    println!("structured::scope_in (fail-fast, tasks as scheduler jobs): {on_sched:?}");
+    sched.shutdown();
+    println!("\nMore arrives with the actor, io and timer issues.");
 }

@@ -15,6 +15,13 @@
 //! * [`channel`](mod@channel): channels with crossbeam-channel's API (bounded, rendezvous,
 //!   unbounded, timers, oneshot, `Select`), plus `close()`; the [`select!`] and
 //!   [`channel!`](macro@channel) macros.
+//! * [`future`]: promises, futures and their combinators (`all`, `race`, `any`,
+//!   `all_settled`).
+//! * [`structured`]: cancellation tokens, scopes and task groups, on OS threads or on the
+//!   scheduler.
+//! * [`scheduler`]: a [`ThreadPool`](scheduler::ThreadPool) and a work-stealing
+//!   [`Scheduler`](scheduler::Scheduler) (`join`, `scope`, `spawn`, `broadcast`, in rayon's
+//!   shape).
 //!
 //! Behaviour rules live in `spec/` beside this crate; every rule is cited by a test.
 
