@@ -1,10 +1,11 @@
 //! Loom models of the work-stealing scheduler's protocols: the sleep/wake protocol
-//! (`sleep.rs`), a latch waking its sleeping owner, and `join`'s deque handoff. Child of
+//! (`sleep.rs`), a latch and a scope's count latch waking their sleeping owner, and
+//! `join`'s deque handoff. Child of
 //! `scheduler` so that it reaches the crate-private job, latch and sleep types; run with
 //! the other models (`loom_tests.rs`).
 
 use super::job::StackJob;
-use super::latch::SpinLatch;
+use super::latch::{CountLatch, SpinLatch};
 use super::sleep::Sleep;
 use crate::lockfree::{Steal, Worker};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
@@ -186,5 +187,33 @@ fn scheduler_join_handoff_runs_b_exactly_once() {
         assert_eq!(rb, 7);
         assert_eq!(runs.load(Ordering::Relaxed), 1);
         let _ = stolen;
+    });
+}
+
+/// A scope's count latch: two jobs finish on other threads while the owner sleeps on its
+/// queue; the last decrement wakes it, and it sees both jobs' effects.
+#[test]
+fn scheduler_count_latch_last_job_wakes_the_owner() {
+    model(|| {
+        let sleep: &'static Sleep = Box::leak(Box::new(Sleep::new(1)));
+        let latch: &'static CountLatch<'static> = Box::leak(Box::new(CountLatch::new(2, sleep, 0)));
+        let effects = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<_> = (0..2)
+            .map(|_| {
+                let effects = Arc::clone(&effects);
+                thread::spawn(move || {
+                    effects.fetch_add(1, Ordering::Relaxed);
+                    // SAFETY: the latch is leaked: live for the whole model.
+                    unsafe { CountLatch::decrement(latch) };
+                })
+            })
+            .collect();
+        while !latch.probe() {
+            sleep.sleep(0, false, || latch.probe());
+        }
+        assert_eq!(effects.load(Ordering::Relaxed), 2);
+        for j in jobs {
+            j.join().unwrap();
+        }
     });
 }
