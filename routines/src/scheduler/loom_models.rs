@@ -1,13 +1,13 @@
 //! Loom models of the work-stealing scheduler's protocols: the sleep/wake protocol
-//! (`sleep.rs`), a latch and a scope's count latch waking their sleeping owner, and
-//! `join`'s deque handoff. Child of
+//! (`sleep.rs`), a latch and a scope's count latch waking their sleeping owner, a
+//! broadcast inbox post waking its worker, and `join`'s deque handoff. Child of
 //! `scheduler` so that it reaches the crate-private job, latch and sleep types; run with
 //! the other models (`loom_tests.rs`).
 
 use super::job::StackJob;
 use super::latch::{CountLatch, SpinLatch};
 use super::sleep::Sleep;
-use crate::lockfree::{Steal, Worker};
+use crate::lockfree::{SegQueue, Steal, Worker};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::thread;
@@ -215,5 +215,30 @@ fn scheduler_count_latch_last_job_wakes_the_owner() {
         for j in jobs {
             j.join().unwrap();
         }
+    });
+}
+
+/// A broadcast job posted to a sleeping worker's inbox wakes that worker (its re-check
+/// looks at its inbox).
+#[test]
+fn scheduler_inbox_post_wakes_its_worker() {
+    model(|| {
+        let shared = Arc::new((Sleep::new(1), SegQueue::<usize>::new()));
+        let poster = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                shared.1.push(7);
+                shared.0.wake_worker(0);
+            })
+        };
+        let (sleep, inbox) = (&shared.0, &shared.1);
+        let got = loop {
+            if let Some(v) = inbox.pop() {
+                break v;
+            }
+            sleep.sleep(0, true, || !inbox.is_empty());
+        };
+        assert_eq!(got, 7);
+        poster.join().unwrap();
     });
 }
