@@ -8,7 +8,11 @@ use std::time::{Duration, Instant};
 use routines_benches::{random_u32s, ws_fib, ws_quicksort, ws_sum, BenchStealer};
 
 fn run<S: BenchStealer>(workload: &str) {
-    let pool = S::new(2);
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let pool = S::new(threads);
     let data: Vec<u64> = (0..4_000_000).collect();
     let input = random_u32s(300_000);
     let mut times: Vec<Duration> = (0..100)

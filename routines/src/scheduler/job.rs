@@ -14,17 +14,16 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use super::latch::Latch;
 use crate::loom::cell::UnsafeCell;
 
-/// A runnable job: a pointer to its data and the function that runs it, once.
+/// A runnable job: a pointer to its data and the function that runs it, once (two words
+/// in a deque slot).
 ///
-/// Invariant: whoever holds a `JobRef` (a deque, or the thread that popped it) runs it
-/// exactly once, and its data is valid until then.
+/// Invariants: whoever holds a `JobRef` (a deque, or the thread that popped it) runs it
+/// exactly once, and its data is valid until then. The data of every job type is
+/// `#[repr(C)]` and starts with a `usize` tag (see [`JobRef::tag`]).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct JobRef {
     data: *const (),
     run: unsafe fn(*const ()),
-    /// Who queued it, for a wait that runs only its own jobs: a stack job's own address,
-    /// a scope job's scope address, 0 for fire-and-forget jobs.
-    tag: usize,
 }
 
 // SAFETY: a JobRef moves between workers; the jobs it points at are built only from `Send`
@@ -50,10 +49,16 @@ impl JobRef {
         unsafe { (self.run)(self.data) }
     }
 
-    /// See the field.
+    /// Who queued the job, for a wait that runs only its own jobs: a scope job's scope
+    /// address; 0 for every other job (a `join` half is recognised by identity instead).
+    ///
+    /// # Safety
+    /// The job has not run yet (its data is live).
     #[inline]
-    pub(super) fn tag(&self) -> usize {
-        self.tag
+    pub(super) unsafe fn tag(&self) -> usize {
+        // SAFETY: live data (the caller's contract) of a `#[repr(C)]` job type whose first
+        // field is the `usize` tag (the invariant on `JobRef`).
+        unsafe { *self.data.cast::<usize>() }
     }
 }
 
@@ -78,7 +83,10 @@ impl<R> JobResult<R> {
 /// A job in its waiter's stack frame. `func` is taken exactly once (by the thread that runs
 /// the job, or by the owner running it inline); `result` is written by that thread before
 /// `latch` is set, and read by the owner only after it saw the latch set.
+#[repr(C)]
 pub(super) struct StackJob<L, F, R> {
+    /// Always 0 (see [`JobRef::tag`]); first, as the `JobRef` invariant requires.
+    tag: usize,
     pub(super) latch: L,
     func: UnsafeCell<Option<F>>,
     result: UnsafeCell<JobResult<R>>,
@@ -92,6 +100,7 @@ where
 {
     pub(super) fn new(func: F, latch: L) -> Self {
         StackJob {
+            tag: 0,
             latch,
             func: UnsafeCell::new(Some(func)),
             result: UnsafeCell::new(JobResult::Pending),
@@ -104,11 +113,9 @@ where
     /// The caller keeps `self` in place until the latch is set (or until it takes the job
     /// back and runs it with [`run_inline`](Self::run_inline)).
     pub(super) unsafe fn as_job_ref(&self) -> JobRef {
-        let data: *const () = (self as *const Self).cast();
         JobRef {
-            data,
+            data: (self as *const Self).cast(),
             run: Self::run_erased,
-            tag: data as usize,
         }
     }
 
@@ -146,7 +153,10 @@ where
 }
 
 /// A boxed job that frees itself when run.
+#[repr(C)]
 pub(super) struct HeapJob<F> {
+    /// See [`JobRef::tag`]; first, as the `JobRef` invariant requires.
+    tag: usize,
     func: F,
 }
 
@@ -161,11 +171,10 @@ where
     /// Everything `func` borrows outlives the run of the returned JobRef (for `'static`
     /// closures, trivially; for scope jobs, the scope waits for them).
     pub(super) unsafe fn into_job_ref(func: F, tag: usize) -> JobRef {
-        let data = Box::into_raw(Box::new(HeapJob { func }));
+        let data = Box::into_raw(Box::new(HeapJob { tag, func }));
         JobRef {
             data: data.cast_const().cast(),
             run: Self::run_erased,
-            tag,
         }
     }
 

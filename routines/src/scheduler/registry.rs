@@ -233,10 +233,19 @@ impl fmt::Debug for Registry {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Nested {
     TopLevel,
-    /// Inside a wait; in a non-stealing wait only jobs with this tag are ours to run.
-    Wait {
-        tag: usize,
-    },
+    /// Inside a wait; in a non-stealing wait only these jobs are ours to run.
+    Wait(Own),
+}
+
+/// Which jobs of its own deque a non-stealing wait may run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Own {
+    /// This one (`join`'s second half).
+    Job(JobRef),
+    /// Those with this tag (a scope's jobs).
+    Tag(usize),
+    /// None (a broadcast's jobs are not on the deque).
+    Nothing,
 }
 
 /// One worker thread's own state; lives on its stack for the thread's whole life.
@@ -370,11 +379,17 @@ impl WorkerThread {
         found
     }
 
-    /// In a non-stealing wait: the newest job of our deque if it carries `tag`, else none
-    /// (the job goes back; it belongs to an outer wait).
-    fn pop_own(&self, tag: usize) -> Option<JobRef> {
+    /// In a non-stealing wait: the newest job of our deque if it is `own`, else none (the
+    /// job goes back; it belongs to an outer wait).
+    fn pop_own(&self, own: Own) -> Option<JobRef> {
         let job = self.deque.pop()?;
-        if job.tag() == tag {
+        let ours = match own {
+            Own::Job(mine) => job == mine,
+            // SAFETY: just popped, not run: its data is live.
+            Own::Tag(tag) => tag == unsafe { job.tag() },
+            Own::Nothing => false,
+        };
+        if ours {
             Some(job)
         } else {
             self.deque.push(job);
@@ -392,7 +407,7 @@ impl WorkerThread {
                 break;
             }
             let job = match nested {
-                Nested::Wait { tag } if !stealing => self.pop_own(tag),
+                Nested::Wait(own) if !stealing => self.pop_own(own),
                 _ => self.find_work(nested),
             };
             if let Some(job) = job {

@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::job::{catch, forget_panic, HeapJob};
 use super::latch::CountLatch;
-use super::registry::{Nested, Registry, WorkerThread};
+use super::registry::{Nested, Own, Registry, WorkerThread};
 use super::sleep::Sleep;
 use crate::sync::Mutex;
 
@@ -83,7 +83,7 @@ pub(super) fn run_scope<'scope, R>(
     let result = catch(|| op(&scope));
     // SAFETY: the function's unit; the scope stays in this frame until the count is zero.
     unsafe { CountLatch::decrement(&scope.latch) };
-    worker.wait_until(|| scope.latch.probe(), Nested::Wait { tag: scope.tag() });
+    worker.wait_until(|| scope.latch.probe(), Nested::Wait(Own::Tag(scope.tag())));
     let job_panic = scope.panic.lock().take();
     let value = result.into_value();
     if let Some(payload) = job_panic {

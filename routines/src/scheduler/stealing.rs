@@ -5,9 +5,9 @@ use ::core::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::job::{catch, StackJob};
+use super::job::{catch, JobResult, StackJob};
 use super::latch::{CountLatch, SpinLatch};
-use super::registry::{Nested, Registry, WorkerThread};
+use super::registry::{Nested, Own, Registry, WorkerThread};
 use super::scope::{run_scope, Scope};
 use super::workers::WorkerConfig;
 use crate::future::{promise, Future, Panic};
@@ -484,8 +484,16 @@ where
     if !job_b.latch.probe() {
         match worker.pop() {
             Some(job) if job == b_ref => {
-                let rb = catch(move || job_b.run_inline());
-                return (ra.into_value(), rb.into_value());
+                // Nobody took `b`: run it here. Nothing is outstanding any more, so `b`'s
+                // panic may unwind directly, unless `a`'s must win.
+                return match ra {
+                    JobResult::Done(va) => (va, job_b.run_inline()),
+                    failed => {
+                        let _ = catch(move || job_b.run_inline());
+                        failed.into_value(); // resumes `a`'s panic
+                        unreachable!("a failed job's value was taken")
+                    }
+                };
             }
             Some(job) => {
                 // Not expected (see above); run it as any wait would, or put it back.
@@ -498,7 +506,7 @@ where
             }
             None => {}
         }
-        worker.wait_until(|| job_b.latch.probe(), Nested::Wait { tag: b_ref.tag() });
+        worker.wait_until(|| job_b.latch.probe(), Nested::Wait(Own::Job(b_ref)));
     }
     (ra.into_value(), job_b.into_result())
 }
@@ -525,7 +533,6 @@ where
             registry.post(index, job);
         }
     }
-    let tag = ::core::ptr::from_ref(&latch) as usize;
-    worker.wait_until(|| latch.probe(), Nested::Wait { tag });
+    worker.wait_until(|| latch.probe(), Nested::Wait(Own::Nothing));
     jobs.into_iter().map(StackJob::into_result).collect()
 }
