@@ -510,3 +510,32 @@ fn a_panicking_start_hook_does_not_lose_its_worker() {
         assert_eq!(seen.load(Ordering::SeqCst), 3); // one start, two exits
     });
 }
+
+// spec: SCH-11
+#[test]
+fn waits_without_stealing_still_run_their_own_jobs() {
+    // One worker: nobody else could run the scope's jobs or join's second half, so a
+    // non-stealing wait that did not run its own jobs would hang (the watchdog fires).
+    watchdog(60, || {
+        let s = Scheduler::new(1);
+        let total = s.install(|| {
+            scheduler::without_stealing(|| {
+                let n = AtomicUsize::new(0);
+                scheduler::scope(|sc| {
+                    for _ in 0..10 {
+                        sc.spawn(|sc| {
+                            n.fetch_add(1, Ordering::Relaxed);
+                            sc.spawn(|_| {
+                                n.fetch_add(1, Ordering::Relaxed);
+                            });
+                        });
+                    }
+                });
+                let (a, b) = scheduler::join(|| fib(8), || fib(9));
+                n.into_inner() as u64 + a + b
+            })
+        });
+        assert_eq!(total, 20 + 21 + 34);
+        s.shutdown();
+    });
+}
