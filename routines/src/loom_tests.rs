@@ -13,11 +13,17 @@ use crate::loom::sync::Arc;
 use crate::loom::thread;
 use crate::sync::{Barrier, Mutex, Once, RwLock, RwLockWriteGuard, Semaphore, WaitGroup};
 
-fn model(f: impl Fn() + Sync + Send + 'static) {
+/// Runs a loom model; `LOOM_MAX_PREEMPTIONS` sets the preemption bound (2 by default).
+pub(crate) fn model(f: impl Fn() + Sync + Send + 'static) {
+    model_bounded(usize::MAX, f);
+}
+
+/// `model` with the preemption bound capped at `cap`, for a model whose run at the CI
+/// bound would cost minutes.
+pub(crate) fn model_bounded(cap: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
+    let bound = builder.preemption_bound.unwrap_or(2);
+    builder.preemption_bound = Some(bound.min(cap));
     builder.check(f);
 }
 

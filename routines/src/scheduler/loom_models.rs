@@ -11,20 +11,7 @@ use crate::lockfree::{SegQueue, Steal, Worker};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::thread;
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    model_bounded(usize::MAX, f);
-}
-
-/// `model` with the preemption bound capped at `cap` (for the three-thread model, whose
-/// bound-3 run takes about a minute of CI time; bound 2 takes seconds, and its known
-/// mutations already fail at bound 1).
-fn model_bounded(cap: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    let bound = builder.preemption_bound.unwrap_or(2);
-    builder.preemption_bound = Some(bound.min(cap));
-    builder.check(f);
-}
+use crate::loom_tests::{model, model_bounded};
 
 /// A stand-in for the scheduler's queues: a count of queued jobs. A push is a Release
 /// read-modify-write with Release only (the real pushes are at least that strong).
@@ -92,6 +79,7 @@ fn scheduler_sleep_push_wakes_a_sleeping_worker() {
 /// searching / sleeping / claiming interleaving (the cascade and the re-checks).
 #[test]
 fn scheduler_sleep_two_workers_two_pushes() {
+    // Bound 2: bound 3 costs about a minute of CI, and the known mutations fail at bound 1.
     model_bounded(2, || {
         let shared = Arc::new((Sleep::new(2), Jobs(AtomicUsize::new(0))));
         let workers: Vec<_> = (0..2)
