@@ -201,9 +201,17 @@ impl<T, B: Buffer<T>> Chan<T, B> {
 
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        if let Some(value) = self.pop() {
-            return Ok(value);
+        match self.pop() {
+            Some(value) => Ok(value),
+            None => self.try_recv_empty(),
         }
+    }
+
+    /// `try_recv` found the buffer empty: disconnected, or empty for now. Out of line so that
+    /// a successful receive is only the pop.
+    #[cold]
+    #[inline(never)]
+    fn try_recv_empty(&self) -> Result<T, TryRecvError> {
         // Acquire: pairs with the swap in `disconnect`; every push made before the
         // disconnection is visible to the pop below.
         if self.disconnected.load(Ordering::Acquire) {
@@ -238,24 +246,26 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     /// Receives, waiting for a message until `deadline` (`None`: forever).
     #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        match self.recv_attempt() {
-            Some(outcome) => outcome,
+        match self.pop() {
+            Some(value) => Ok(value),
             None => self.recv_wait(deadline),
         }
     }
 
-    /// The buffer was empty: spin, then park.
+    /// The buffer was empty: check for disconnection, spin, then park.
     #[cold]
     #[inline(never)]
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let backoff = Backoff::new();
-        while SPIN && !backoff.is_completed() {
-            backoff.snooze();
+        loop {
             if let Some(outcome) = self.recv_attempt() {
                 return outcome;
             }
+            if !SPIN || backoff.is_completed() {
+                return self.recv_slow(deadline);
+            }
+            backoff.snooze();
         }
-        self.recv_slow(deadline)
     }
 
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {

@@ -285,6 +285,7 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
     /// t.join().unwrap();
     /// ```
+    #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         with_chan!(&self.flavor, chan => chan.send(value, None)).map_err(|e| match e {
             SendTimeoutError::Disconnected(v) | SendTimeoutError::Timeout(v) => SendError(v),
@@ -443,8 +444,20 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Receives, waiting until `deadline` (`None`: forever).
+    /// Receives, waiting until `deadline` (`None`: forever). Inline, so that a receive from
+    /// a buffered channel is the flavor match and the buffer's pop.
+    #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match &self.flavor {
+            RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.recv(deadline)),
+            _ => self.recv_from_schedule(deadline),
+        }
+    }
+
+    /// `recv_until` of `at` / `after` / `tick` / `never` receivers.
+    #[cold]
+    #[inline(never)]
+    fn recv_from_schedule(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         match &self.flavor {
             RecvFlavor::Chan(flavor) => with_chan!(flavor, chan => chan.recv(deadline)),
             RecvFlavor::Timer(timer, make) => timer
@@ -470,6 +483,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv(), Ok(1));
     /// assert!(rx.recv().is_err()); // the sender is gone
     /// ```
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_until(None).map_err(|_| RecvError)
     }
