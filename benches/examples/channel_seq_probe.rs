@@ -18,6 +18,7 @@ fn main() {
         "flume" => channel_flume::seq,
         "kanal" => channel_kanal::seq,
         "queue" => queue_seq,
+        "segqueue" => segqueue_seq,
         "vecdeque" => vecdeque_seq,
         _ => channel_routines::seq,
     };
@@ -46,5 +47,13 @@ fn vecdeque_seq(_: bool, n: u64) -> (Duration, u64) {
     let start = std::time::Instant::now();
     (0..n).for_each(|v| q.lock().unwrap().push_back(v));
     let sum: u64 = (0..n).map(|_| q.lock().unwrap().pop_front().unwrap()).sum();
+    (start.elapsed(), sum)
+}
+
+fn segqueue_seq(_: bool, n: u64) -> (Duration, u64) {
+    let q = routines::lockfree::SegQueue::new();
+    let start = std::time::Instant::now();
+    (0..n).for_each(|v| q.push(v));
+    let sum: u64 = (0..n).map(|_| q.pop().unwrap()).sum();
     (start.elapsed(), sum)
 }

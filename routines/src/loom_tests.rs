@@ -505,6 +505,30 @@ mod lockfree {
         });
     }
     #[test]
+    fn seg_queue_retired_block_is_freed_by_a_later_retirement() {
+        // Loom blocks hold 2 slots: 4 values fill two blocks. A consumer may still be reading
+        // slot 0 when the other retires the first block (it then waits on the retired list);
+        // the retirement of the second block sweeps the list again. Values all arrive once.
+        // spec: LF-11
+        model(|| {
+            let q = Arc::new(SegQueue::new());
+            for i in 0..4 {
+                q.push(i);
+            }
+            let other = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || [q.pop(), q.pop()])
+            };
+            let mine = [q.pop(), q.pop()];
+            let theirs = other.join().unwrap();
+            let mut all: Vec<_> = mine.into_iter().chain(theirs).flatten().collect();
+            all.sort_unstable();
+            assert_eq!(all, [0, 1, 2, 3]);
+            assert!(q.is_empty());
+        });
+    }
+
+    #[test]
     fn mpsc_block_switch_and_reclamation_under_two_producers() {
         // Loom blocks hold 2 slots: the push that takes slot 1 links the second block, and the
         // consumer frees the first block after reading slot 1, racing the other producer.

@@ -13,8 +13,9 @@
 //!
 //! The consumer owns the head: it reads slot `head`; if the slot is written it takes the
 //! value, advances the head with a plain store and, after the block's last slot, frees the
-//! block itself (every producer's last access to a block is the `WRITE` it published, which
-//! the consumer has acquired for every slot by then). No `READ`/`DESTROY` protocol is needed.
+//! block itself (every producer's last access to a block is the `WRITTEN` it published, which
+//! the consumer has acquired for every slot by then). No `READ` stores or retired list are
+//! needed.
 //!
 //! Progress: push is as in [`SegQueue`](super::SegQueue) (non-blocking, not lock-free); pop is
 //! wait-free except when it finds a slot claimed but not yet written, where it waits for that
@@ -28,7 +29,7 @@
 use ::core::fmt;
 use ::core::marker::PhantomData;
 
-use super::segment::{Segments, BLOCK_CAP, LAP, SHIFT, WRITE};
+use super::segment::{Segments, BLOCK_CAP, EMPTY, LAP, SHIFT};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 
 /// An unbounded multi-producer single-consumer FIFO queue (segmented). See the module docs for
@@ -168,8 +169,8 @@ impl<T> MpscQueue<T> {
         }
         // SAFETY: `block` is the head block; only this consumer frees blocks, and it has not freed this one (it frees a block after leaving it).
         let slot = unsafe { &(*block).slots[offset] };
-        // Acquire: pairs with the Release `fetch_or(WRITE)` of the producer of this slot.
-        if slot.state.load(Ordering::Acquire) & WRITE == 0 {
+        // Acquire: pairs with the Release store of `WRITTEN` by the producer of this slot.
+        if slot.state.load(Ordering::Acquire) == EMPTY {
             if !self.claimed_beyond(pos) {
                 return None;
             }
@@ -177,7 +178,7 @@ impl<T> MpscQueue<T> {
             // before this pop began may sit behind it, so wait for it.
             slot.wait_write();
         }
-        // SAFETY: WRITE was observed (Acquire): the value is initialised, and the consumer is its only reader.
+        // SAFETY: `WRITTEN` was observed (Acquire): the value is initialised, and the consumer is its only reader.
         let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
         if offset + 1 == BLOCK_CAP {
             // SAFETY: our block is live until we free it below.
@@ -188,7 +189,7 @@ impl<T> MpscQueue<T> {
                 .head
                 .index
                 .store(head + (2 << SHIFT), Ordering::Release);
-            // SAFETY: every slot of `block` was read by this consumer, each after acquiring the WRITE that was its producer's last access to the block, and the producer of the last slot linked `next` (acquired in `wait_next`) before its WRITE. No thread can reach `block` any more.
+            // SAFETY: every slot of `block` was read by this consumer, each after acquiring the `WRITTEN` that was its producer's last access to the block, and the producer of the last slot linked `next` (acquired in `wait_next`) before its `WRITTEN`. No thread can reach `block` any more.
             drop(unsafe { Box::from_raw(block) });
         } else {
             // Release: as above.

@@ -6,7 +6,9 @@
 //! holds `BLOCK_CAP` (31) slots; positions run in laps of `LAP` = `BLOCK_CAP + 1`, and the
 //! extra offset `BLOCK_CAP` of a lap is a *sentinel*: the producer that claims a block's last
 //! slot moves the tail there while it links the next block, and every other producer waits for
-//! it. Each slot has a state word (`WRITE`, and for MPMC reclamation `READ`, `DESTROY`).
+//! it. Each slot has a state word: `EMPTY`, then `WRITTEN` (stored by its producer), then,
+//! in `SegQueue`, `READ` (stored by its consumer). Each step is a plain Release store by the
+//! one thread that owns the slot at that point, never a read-modify-write.
 //! Threads dereference a block only after a successful index CAS on a position inside it (or,
 //! for the single consumer, while it owns the head), and a block outlives every claimed
 //! position inside it, so no freed block is ever touched.
@@ -19,7 +21,7 @@ use ::core::ptr;
 
 use crate::core::{Backoff, CachePadded};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// Slots per block.
 pub(super) const BLOCK_CAP: usize = if cfg!(routines_loom) { 2 } else { 31 };
@@ -30,24 +32,27 @@ pub(super) const SHIFT: usize = 1;
 /// In the head index: the head block has a successor, so `pop` need not look at the tail.
 pub(super) const HAS_NEXT: usize = 1;
 
-/// Slot state bits.
-pub(super) const WRITE: usize = 1;
-pub(super) const READ: usize = 2;
-pub(super) const DESTROY: usize = 4;
+/// Slot states, in order; each is stored once, by the slot's producer and then its consumer.
+pub(super) const EMPTY: u32 = 0;
+/// The value is in place (stored by the producer: its last access to the block).
+pub(super) const WRITTEN: u32 = 1;
+/// The value has been read out (stored by the consumer, `SegQueue` only: its last access to
+/// the block).
+pub(super) const READ: u32 = 2;
 
 pub(super) struct Slot<T> {
-    /// Initialised once `state` has `WRITE`; read out once (by the claiming consumer).
+    /// Initialised once `state` is `WRITTEN`; read out once (by the claiming consumer).
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
-    /// `WRITE | READ | DESTROY` bits, see above.
-    pub(super) state: AtomicUsize,
+    /// `EMPTY`, `WRITTEN` or `READ`, see above.
+    pub(super) state: AtomicU32,
 }
 
 impl<T> Slot<T> {
     /// Waits until the producer that claimed this slot has written it.
     pub(super) fn wait_write(&self) {
         let backoff = Backoff::new();
-        // Acquire: pairs with the Release `fetch_or(WRITE)` in `push`; the value is visible.
-        while self.state.load(Ordering::Acquire) & WRITE == 0 {
+        // Acquire: pairs with the Release store of `WRITTEN` in `push`; the value is visible.
+        while self.state.load(Ordering::Acquire) == EMPTY {
             backoff.snooze();
         }
     }
@@ -56,6 +61,8 @@ impl<T> Slot<T> {
 pub(super) struct Block<T> {
     /// The next block; set by the producer that claimed this block's last slot.
     pub(super) next: AtomicPtr<Block<T>>,
+    /// The next block on `SegQueue`'s list of retired blocks (see `SegQueue::retire`).
+    pub(super) retired_next: AtomicPtr<Block<T>>,
     pub(super) slots: [Slot<T>; BLOCK_CAP],
 }
 
@@ -67,11 +74,12 @@ impl<T> Block<T> {
         // SAFETY: `p` points to the allocation for a `Block<T>`; each field is written once through raw pointers before `assume_init`.
         unsafe {
             (&raw mut (*p).next).write(AtomicPtr::new(ptr::null_mut()));
+            (&raw mut (*p).retired_next).write(AtomicPtr::new(ptr::null_mut()));
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..BLOCK_CAP {
                 slots.add(i).write(Slot {
                     value: UnsafeCell::new(MaybeUninit::uninit()),
-                    state: AtomicUsize::new(0),
+                    state: AtomicU32::new(EMPTY),
                 });
             }
         }
@@ -92,27 +100,19 @@ impl<T> Block<T> {
         }
     }
 
-    /// Frees `this` once every slot from `start` on has been read; if a reader is still at
-    /// work on one of them, marks it `DESTROY` and leaves the rest of the sweep to it.
+    /// `true` once every slot but the last has been read (the last one's reader is the
+    /// caller of `SegQueue::retire`). After `true`, no thread will touch the block again.
     ///
     /// # Safety
-    /// `this` is a live block whose slots before `start` (and its last slot) have been read,
-    /// and the caller has finished with it.
-    pub(super) unsafe fn destroy(this: *mut Self, start: usize) {
-        // The last slot is not checked: its reader is the one that starts the sweep.
-        for i in start..BLOCK_CAP - 1 {
-            // SAFETY: the block is live: slot `i` has not signalled its read with `DESTROY` seen, so nobody has freed it.
-            let slot = unsafe { &(*this).slots[i] };
-            // AcqRel: Acquire pairs with the reader's Release `fetch_add(READ)` (its read of
-            // the value happens before we free); Release hands the sweep to that reader.
-            if slot.state.load(Ordering::Acquire) & READ == 0
-                && slot.state.fetch_or(DESTROY, Ordering::AcqRel) & READ == 0
-            {
-                return; // the reader of slot `i` continues the sweep
-            }
-        }
-        // SAFETY: every slot has been read and no thread holds a claim in this block.
-        drop(unsafe { Box::from_raw(this) });
+    /// `this` is live (not freed).
+    pub(super) unsafe fn all_read(this: *mut Self) -> bool {
+        // SAFETY: live (caller).
+        let slots = unsafe { &(*this).slots };
+        // Acquire: pairs with each reader's Release store of `READ`; its read of the value
+        // happens before whatever the caller does with the block next (free it).
+        slots[..BLOCK_CAP - 1]
+            .iter()
+            .all(|slot| slot.state.load(Ordering::Acquire) == READ)
     }
 }
 
@@ -148,7 +148,56 @@ impl<T> Segments<T> {
     }
 
     /// Appends `value`. Allocates a new block once every `BLOCK_CAP` (31) pushes.
+    #[inline]
     pub(super) fn push(&self, value: T) {
+        // The common case inline: a slot inside the current block (not its last, whose
+        // claimer links the next block), and our claim succeeds.
+        // Acquire: as in `push_slow`.
+        let tail = self.tail.index.load(Ordering::Acquire);
+        let block = self.tail.block.load(Ordering::Acquire);
+        let offset = (tail >> SHIFT) % LAP;
+        // SeqCst: as in `push_slow`.
+        if offset + 1 < BLOCK_CAP
+            && !block.is_null()
+            && self
+                .tail
+                .index
+                .compare_exchange_weak(
+                    tail,
+                    tail + (1 << SHIFT),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            // SAFETY: as in `push_slow`: our CAS claimed position `tail` inside `block` (the
+            // block loaded after the index, and the index unchanged since).
+            unsafe { Self::write(block, offset, value) };
+            return;
+        }
+        self.push_slow(value);
+    }
+
+    /// Writes `value` into the claimed slot `offset` of `block` and publishes it.
+    ///
+    /// # Safety
+    /// The caller's tail CAS claimed that slot, and `block` is the block holding it.
+    #[inline]
+    unsafe fn write(block: *mut Block<T>, offset: usize, value: T) {
+        // SAFETY: `block` is live until that slot is read, which needs our `WRITTEN` first.
+        let slot = unsafe { &(*block).slots[offset] };
+        // SAFETY: the claimed slot is ours to write; nobody reads it before `WRITTEN`.
+        slot.value.with_mut(|p| unsafe { (*p).write(value) });
+        // Release: pairs with the Acquire in `wait_write`; publishes the value. Our last
+        // access to the block.
+        slot.state.store(WRITTEN, Ordering::Release);
+    }
+
+    /// `push` after its inline attempt failed: the block's last slot or a block switch, the
+    /// first block, or a lost race.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&self, value: T) {
         let backoff = Backoff::new();
         // Acquire: pairs with the Release index store of a block switch; the block pointer
         // stored before it is visible.
@@ -221,12 +270,8 @@ impl<T> Segments<T> {
                         // SAFETY: `block` is live: our claimed slot in it is unread.
                         unsafe { (*block).next.store(next, Ordering::Release) };
                     }
-                    // SAFETY: our CAS claimed position `tail` inside `block` (which is live until that slot is read, which needs our WRITE first).
-                    let slot = unsafe { &(*block).slots[offset] };
-                    // SAFETY: the claimed slot is ours to write; nobody reads it before WRITE.
-                    slot.value.with_mut(|p| unsafe { (*p).write(value) });
-                    // Release: pairs with the Acquire in `wait_write`; publishes the value.
-                    slot.state.fetch_or(WRITE, Ordering::Release);
+                    // SAFETY: our CAS claimed position `tail` inside `block`.
+                    unsafe { Self::write(block, offset, value) };
                     if !spare.is_null() {
                         // SAFETY: an unused block we allocated and never published.
                         drop(unsafe { Box::from_raw(spare) });
