@@ -1,5 +1,5 @@
-//! Order-robust cross-check of the contended `sync` cells, SPSC, the deque and the
-//! work-stealing scheduler vs rayon: contenders take turns, one sample
+//! Order-robust cross-check of the contended `sync` cells, SPSC, the deque, the
+//! single-threaded channel `seq` cells and the work-stealing scheduler vs rayon: contenders take turns, one sample
 //! each per round, in an order rotated every round, so that drift in machine state (CPU
 //! frequency, other load) hits all of them alike. Prints medians and `peer / routines`.
 //!
@@ -165,6 +165,33 @@ fn main() {
             }),
         ],
     );
+    // The channel `seq` cells: one thread, 10 000 sends then 10 000 receives on a fresh
+    // channel. In one process, taking turns, every contender meets the same allocator state
+    // (glibc's trim and mmap thresholds move with what earlier cells freed).
+    {
+        use routines_benches::{
+            channel_crossbeam as cb, channel_flume as fl, channel_kanal as ka,
+            channel_routines as ro,
+        };
+        run(
+            "channel_seq_bounded",
+            &[
+                ("routines", || ro::seq(true, 10_000).0),
+                ("crossbeam", || cb::seq(true, 10_000).0),
+                ("flume", || fl::seq(true, 10_000).0),
+                ("kanal", || ka::seq(true, 10_000).0),
+            ],
+        );
+        run(
+            "channel_seq_unbounded",
+            &[
+                ("routines", || ro::seq(false, 10_000).0),
+                ("crossbeam", || cb::seq(false, 10_000).0),
+                ("flume", || fl::seq(false, 10_000).0),
+                ("kanal", || ka::seq(false, 10_000).0),
+            ],
+        );
+    }
     use routines_benches::{deque_crossbeam as cb, deque_routines as ours};
     run(
         "deque_push_pop",
