@@ -1,6 +1,8 @@
 //! Profiling and A/B aid for the single-threaded `seq` cells: one thread sends `n` values
 //! into a fresh channel, then receives them all. Prints the median of many runs in µs.
-//! `cargo run --release -p routines-benches --example channel_seq_probe -- routines|crossbeam|flume|kanal [bounded|unbounded]`.
+//! `cargo run --release -p routines-benches --example channel_seq_probe -- CONTENDER [bounded|unbounded]`
+//! with CONTENDER one of routines, crossbeam, flume, kanal, or the baselines `queue` (bare
+//! `MpmcQueue`), `segqueue` (bare `SegQueue`), `vecdeque` (`Mutex<VecDeque>`); `RUNS=n`.
 
 use std::time::Duration;
 
@@ -34,6 +36,7 @@ fn main() {
     println!("{who} {:.1}", times[times.len() / 2].as_secs_f64() * 1e6);
 }
 
+/// The bare bounded queue under the channel.
 fn queue_seq(_: bool, n: u64) -> (Duration, u64) {
     let q = routines::lockfree::MpmcQueue::new(n as usize);
     let start = std::time::Instant::now();
@@ -42,6 +45,7 @@ fn queue_seq(_: bool, n: u64) -> (Duration, u64) {
     (start.elapsed(), sum)
 }
 
+/// A lock-based baseline: a std mutex around a `VecDeque`.
 fn vecdeque_seq(_: bool, n: u64) -> (Duration, u64) {
     let q = std::sync::Mutex::new(std::collections::VecDeque::with_capacity(n as usize));
     let start = std::time::Instant::now();
@@ -50,6 +54,7 @@ fn vecdeque_seq(_: bool, n: u64) -> (Duration, u64) {
     (start.elapsed(), sum)
 }
 
+/// The bare unbounded queue under the channel.
 fn segqueue_seq(_: bool, n: u64) -> (Duration, u64) {
     let q = routines::lockfree::SegQueue::new();
     let start = std::time::Instant::now();
