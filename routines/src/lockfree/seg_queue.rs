@@ -108,18 +108,7 @@ impl<T> SegQueue<T> {
         let block = self.segs.head.block.load(Ordering::Acquire);
         let offset = (head >> SHIFT) % LAP;
         if offset + 1 < BLOCK_CAP && !block.is_null() {
-            let mut new_head = head + (1 << SHIFT);
-            if new_head & HAS_NEXT == 0 {
-                // SeqCst fence: as in `pop_slow`.
-                fence(Ordering::SeqCst);
-                let tail = self.segs.tail.index.load(Ordering::Relaxed);
-                if head >> SHIFT == tail >> SHIFT {
-                    return None;
-                }
-                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
-                    new_head |= HAS_NEXT;
-                }
-            }
+            let new_head = self.next_head(head)?;
             // SeqCst: as in `pop_slow`.
             if self
                 .segs
@@ -134,6 +123,27 @@ impl<T> SegQueue<T> {
             }
         }
         self.pop_slow()
+    }
+
+    /// The head index after `head`, or `None` if the queue is empty at `head`. Without
+    /// `HAS_NEXT` the head block may be the tail block, so the tail decides (and may show that
+    /// a next block exists by now).
+    #[inline]
+    fn next_head(&self, head: usize) -> Option<usize> {
+        let mut new_head = head + (1 << SHIFT);
+        if new_head & HAS_NEXT == 0 {
+            // SeqCst fence: orders the head load before the tail load; pairs with the SeqCst
+            // tail CAS in `push`.
+            fence(Ordering::SeqCst);
+            let tail = self.segs.tail.index.load(Ordering::Relaxed);
+            if head >> SHIFT == tail >> SHIFT {
+                return None;
+            }
+            if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                new_head |= HAS_NEXT;
+            }
+        }
+        Some(new_head)
     }
 
     /// Reads the value out of the claimed slot `offset` (not the last) of `block` and marks
@@ -173,19 +183,7 @@ impl<T> SegQueue<T> {
                 block = self.segs.head.block.load(Ordering::Acquire);
                 continue;
             }
-            let mut new_head = head + (1 << SHIFT);
-            if new_head & HAS_NEXT == 0 {
-                // SeqCst fence: orders the head load before the tail load; pairs with the
-                // SeqCst tail CAS in `push`.
-                fence(Ordering::SeqCst);
-                let tail = self.segs.tail.index.load(Ordering::Relaxed);
-                if head >> SHIFT == tail >> SHIFT {
-                    return None;
-                }
-                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
-                    new_head |= HAS_NEXT;
-                }
-            }
+            let new_head = self.next_head(head)?;
             if block.is_null() {
                 // The first push is installing the first block.
                 backoff.snooze();
