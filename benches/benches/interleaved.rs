@@ -1,5 +1,6 @@
-//! Order-robust cross-check of the contended `sync` cells, SPSC, the deque, the
-//! single-threaded channel `seq` cells and the work-stealing scheduler vs rayon: contenders take turns, one sample
+//! Order-robust cross-check of the contended `sync` cells, SPSC, the deque, the channel
+//! `seq` cells and the contended channel cells whose criterion ratios swing most, and the
+//! work-stealing scheduler vs rayon: contenders take turns, one sample
 //! each per round, in an order rotated every round, so that drift in machine state (CPU
 //! frequency, other load) hits all of them alike. Prints medians and `peer / routines`.
 //!
@@ -189,6 +190,60 @@ fn main() {
                 ("crossbeam", || cb::seq(false, 10_000).0),
                 ("flume", || fl::seq(false, 10_000).0),
                 ("kanal", || ka::seq(false, 10_000).0),
+            ],
+        );
+    }
+    // The contended channel cells whose criterion ratios swing most between runs.
+    {
+        use routines_benches::{
+            channel_crossbeam as cb, channel_kanal as ka, channel_routines as ro,
+            select4_crossbeam, select4_routines,
+        };
+        run(
+            "channel_spsc_1",
+            &[
+                ("routines", || ro::run(1, 1, Some(1), 100_000).0),
+                ("crossbeam", || cb::run(1, 1, Some(1), 100_000).0),
+                ("kanal", || ka::run(1, 1, Some(1), 100_000).0),
+            ],
+        );
+        run(
+            "channel_mpsc_1024",
+            &[
+                ("routines", || ro::run(4, 1, Some(1024), 25_000).0),
+                ("crossbeam", || cb::run(4, 1, Some(1024), 25_000).0),
+                ("kanal", || ka::run(4, 1, Some(1024), 25_000).0),
+            ],
+        );
+        run(
+            "channel_mpmc_1",
+            &[
+                ("routines", || ro::run(4, 4, Some(1), 25_000).0),
+                ("crossbeam", || cb::run(4, 4, Some(1), 25_000).0),
+                ("kanal", || ka::run(4, 4, Some(1), 25_000).0),
+            ],
+        );
+        run(
+            "channel_mpmc_1024",
+            &[
+                ("routines", || ro::run(4, 4, Some(1024), 25_000).0),
+                ("crossbeam", || cb::run(4, 4, Some(1024), 25_000).0),
+                ("kanal", || ka::run(4, 4, Some(1024), 25_000).0),
+            ],
+        );
+        run(
+            "channel_pingpong_0",
+            &[
+                ("routines", || ro::ping_pong(Some(0), 10_000).0),
+                ("crossbeam", || cb::ping_pong(Some(0), 10_000).0),
+                ("kanal", || ka::ping_pong(Some(0), 10_000).0),
+            ],
+        );
+        run(
+            "channel_select4_1024",
+            &[
+                ("routines", || select4_routines(Some(1024), 25_000).0),
+                ("crossbeam", || select4_crossbeam(Some(1024), 25_000).0),
             ],
         );
     }
