@@ -60,12 +60,12 @@ fn contended_bounded_channel_allocates_nothing() {
 
 // spec: CH-8
 #[test]
-fn unbounded_allocates_one_block_per_31_sends() {
+fn unbounded_allocates_one_block_per_63_sends() {
     let (tx, rx) = unbounded();
-    let sends = allocations_in(|| (0..310u64).for_each(|i| tx.send(i).unwrap()));
+    let sends = allocations_in(|| (0..630u64).for_each(|i| tx.send(i).unwrap()));
     assert!(
         (10..=11).contains(&sends),
-        "{sends} allocations for 310 sends"
+        "{sends} allocations for 630 sends"
     );
     assert_eq!(allocations_in(|| while rx.try_recv().is_ok() {}), 0);
 }

@@ -55,7 +55,7 @@ fn contended_mpmc_allocates_nothing() {
     });
 }
 
-/// A segmented queue: `new` allocates nothing, 310 pushes allocate about one block per 31 (the
+/// A segmented queue: `new` allocates nothing, 630 pushes allocate about one block per 63 (the
 /// first block, plus one spare linked each time a block fills), popping allocates nothing.
 fn assert_block_allocations(
     new: impl Fn(),
@@ -63,24 +63,24 @@ fn assert_block_allocations(
     mut pop: impl FnMut() -> Option<u64>,
 ) {
     assert_eq!(allocations_in(new), 0);
-    let pushes = allocations_in(|| (0..31 * 10).for_each(&mut push));
+    let pushes = allocations_in(|| (0..63 * 10).for_each(&mut push));
     assert!(
         (10..=11).contains(&pushes),
-        "{pushes} allocations for 310 pushes"
+        "{pushes} allocations for 630 pushes"
     );
     assert_eq!(allocations_in(|| while pop().is_some() {}), 0);
 }
 
 // spec: LF-10
 #[test]
-fn seg_queue_allocates_one_block_per_31_pushes_and_pop_never() {
+fn seg_queue_allocates_one_block_per_63_pushes_and_pop_never() {
     let q = SegQueue::new();
     assert_block_allocations(|| drop(SegQueue::<u64>::new()), |i| q.push(i), || q.pop());
 }
 
 // spec: LF-50
 #[test]
-fn mpsc_allocates_one_block_per_31_pushes_and_pop_never() {
+fn mpsc_allocates_one_block_per_63_pushes_and_pop_never() {
     let q = MpscQueue::new();
     let mut consumer = q.consumer().unwrap();
     assert_block_allocations(
@@ -154,7 +154,7 @@ fn deque_push_pop_steal_allocate_nothing_once_grown() {
         3,
         "shared state, buffer header, slots"
     );
-    // The injector allocates per 31 pushes (its SegQueue blocks), never per steal.
+    // The injector allocates per 63 pushes (its SegQueue blocks), never per steal.
     let q = Injector::new();
     let dest = Worker::new_lifo();
     (0..62u64).for_each(|i| q.push(i));

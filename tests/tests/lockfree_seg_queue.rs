@@ -30,12 +30,12 @@ fn unbounded_fifo_across_many_blocks() {
 #[test]
 fn len_is_exact_at_every_block_boundary() {
     let q = SegQueue::new();
-    for n in 0..100 {
+    for n in 0..200 {
         assert_eq!(q.len(), n);
         assert_eq!(q.is_empty(), n == 0);
         q.push(n);
     }
-    for n in (0..100).rev() {
+    for n in (0..200).rev() {
         q.pop().unwrap();
         assert_eq!(q.len(), n);
     }
@@ -69,11 +69,11 @@ fn dropping_a_non_empty_queue_drops_each_element_once() {
     for (pushed, popped) in [
         (0, 0),
         (1, 0),
-        (31, 0),
-        (31, 31),
-        (32, 5),
-        (100, 62),
-        (62, 62),
+        (63, 0),
+        (63, 63),
+        (64, 5),
+        (200, 126),
+        (126, 126),
     ] {
         drops.store(0, Ordering::SeqCst);
         let q = SegQueue::new();

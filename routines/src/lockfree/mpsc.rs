@@ -7,7 +7,7 @@
 //! per pop, but it needs one node per message, which for a generic `T` means one allocation
 //! per push (or intrusive links inside the message type), and its consumer can observe a
 //! "broken link" window in which a completed later push is invisible behind an unfinished
-//! earlier one. Here a push claims a slot by CAS in a block of 31 (one allocation per 31
+//! earlier one. Here a push claims a slot by CAS in a block of 63 (one allocation per 63
 //! pushes, none per message), and a pop that finds its slot claimed but unwritten waits for
 //! that one producer, so a push that completed before a pop began is always seen by it.
 //!
@@ -93,7 +93,7 @@ impl<T> MpscQueue<T> {
         }
     }
 
-    /// Appends `value`; any number of threads may push at once. Allocates one block per 31
+    /// Appends `value`; any number of threads may push at once. Allocates one block per 63
     /// pushes, nothing otherwise.
     ///
     /// # Examples

@@ -2,7 +2,7 @@
 //! crossbeam-queue's `SegQueue`, built on Vyukov's claim-then-publish slots.
 //!
 //! Positions are claimed by CAS on a head and a tail index. Every block holds
-//! `BLOCK_CAP` (31) slots; positions run in laps of `LAP` = `BLOCK_CAP + 1`, and the extra
+//! `BLOCK_CAP` (63) slots; positions run in laps of `LAP` = `BLOCK_CAP + 1`, and the extra
 //! offset `BLOCK_CAP` of a lap is a *sentinel*: the thread that claims a block's last slot
 //! moves its index there while it links the next block, and everybody else waits for it.
 //! Each slot goes `EMPTY` -> `WRITTEN` (its producer) -> `READ` (its consumer), by plain
@@ -18,7 +18,7 @@
 //!
 //! Progress: **not lock-free** (as [`MpmcQueue`](super::MpmcQueue)): a preempted thread in the
 //! middle of a claim or of a block switch makes others wait for it. `push` allocates one block
-//! per `BLOCK_CAP` (31) elements (allocated before the claim, so the window others wait through
+//! per `BLOCK_CAP` (63) elements (allocated before the claim, so the window others wait through
 //! holds no allocation); `pop` never allocates.
 
 use ::core::fmt;
@@ -80,7 +80,7 @@ impl<T> SegQueue<T> {
         }
     }
 
-    /// Appends `value`. Allocates a new block once every `BLOCK_CAP` (31) pushes.
+    /// Appends `value`. Allocates a new block once every `BLOCK_CAP` (63) pushes.
     ///
     /// # Examples
     /// ```

@@ -331,7 +331,7 @@ impl ThreadPool {
         self.threads
     }
 
-    /// Queues `job`. One allocation (the boxed job) plus the queue's own (one block per 31
+    /// Queues `job`. One allocation (the boxed job) plus the queue's own (one block per 63
     /// jobs).
     ///
     /// # Errors

@@ -303,7 +303,7 @@ impl Scheduler {
 
     /// Runs `f` on a worker, fire and forget. A panic goes to the panic handler (see the
     /// builder). One allocation (the boxed job), plus the injector's own (one block per
-    /// 31 jobs).
+    /// 63 jobs).
     ///
     /// # Examples
     /// ```
