@@ -2,8 +2,9 @@
 //! one contender `RUNS` times (default 20) and prints the median in ms. Alternate processes
 //! to compare contenders on a noisy machine:
 //! `cargo run --release -p routines-benches --example channel_run_probe -- CONTENDER SHAPE CAP`
-//! with CONTENDER one of routines, crossbeam, flume, kanal; SHAPE spsc, mpsc (4 x 1) or mpmc
-//! (4 x 4); CAP 0, 1, 1024 or unbounded.
+//! with CONTENDER one of routines, crossbeam, flume, kanal; SHAPE spsc, mpsc (4 x 1), mpmc
+//! (4 x 4) or select4 (four producers, one consumer selecting; routines, crossbeam, flume);
+//! CAP 0, 1, 1024 or unbounded.
 
 use std::time::Duration;
 
@@ -30,6 +31,20 @@ fn main() {
         _ => (4, 1),
     };
     let capacity = cap.parse().ok();
+    if shape == "select4" {
+        let select: fn(Option<usize>, u64) -> (Duration, u64) = match who.as_str() {
+            "crossbeam" => routines_benches::select4_crossbeam,
+            "flume" => routines_benches::select4_flume,
+            _ => routines_benches::select4_routines,
+        };
+        let mut times: Vec<Duration> = (0..runs).map(|_| select(capacity, 25_000).0).collect();
+        times.sort();
+        println!(
+            "{who} select4_{cap} {:.2} ms",
+            times[times.len() / 2].as_secs_f64() * 1e3
+        );
+        return;
+    }
     let per = 100_000 / producers as u64;
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
