@@ -485,11 +485,12 @@ mod lockfree {
         });
     }
 
-    #[test]
-    fn seg_queue_two_consumers_share_a_block() {
-        model(|| {
+    /// `n` (at most 4) values pushed up front, then two consumers pop twice each: every
+    /// value arrives once and the queue ends empty.
+    fn two_consumers_take_all(n: usize) {
+        model(move || {
             let q = Arc::new(SegQueue::new());
-            for i in 0..3 {
+            for i in 0..n {
                 q.push(i);
             }
             let other = {
@@ -500,32 +501,23 @@ mod lockfree {
             let theirs = other.join().unwrap();
             let mut all: Vec<_> = mine.into_iter().chain(theirs).flatten().collect();
             all.sort_unstable();
-            assert_eq!(all, [0, 1, 2]);
+            assert_eq!(all, (0..n).collect::<Vec<_>>());
             assert!(q.is_empty());
         });
     }
+
+    #[test]
+    fn seg_queue_two_consumers_share_a_block() {
+        two_consumers_take_all(3);
+    }
+
     #[test]
     fn seg_queue_retired_block_is_freed_by_a_later_retirement() {
         // Loom blocks hold 2 slots: 4 values fill two blocks. A consumer may still be reading
         // slot 0 when the other retires the first block (it then waits on the retired list);
-        // the retirement of the second block sweeps the list again. Values all arrive once.
+        // the retirement of the second block sweeps the list again.
         // spec: LF-11
-        model(|| {
-            let q = Arc::new(SegQueue::new());
-            for i in 0..4 {
-                q.push(i);
-            }
-            let other = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || [q.pop(), q.pop()])
-            };
-            let mine = [q.pop(), q.pop()];
-            let theirs = other.join().unwrap();
-            let mut all: Vec<_> = mine.into_iter().chain(theirs).flatten().collect();
-            all.sort_unstable();
-            assert_eq!(all, [0, 1, 2, 3]);
-            assert!(q.is_empty());
-        });
+        two_consumers_take_all(4);
     }
 
     #[test]
