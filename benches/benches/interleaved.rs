@@ -174,71 +174,50 @@ fn main() {
             channel_crossbeam as cb, channel_flume as fl, channel_kanal as ka,
             channel_routines as ro,
         };
-        run(
+        /// One `run` over the named channel contenders (modules of `channel_workloads!`),
+        /// each sampling the same workload call.
+        macro_rules! channel_cell {
+            ($label:expr, [$($name:literal $m:ident),*], $f:ident $args:tt) => {
+                run($label, &[$(($name, || $m::$f $args.0)),*])
+            };
+        }
+        channel_cell!(
             "channel_seq_bounded",
-            &[
-                ("routines", || ro::seq(true, 10_000).0),
-                ("crossbeam", || cb::seq(true, 10_000).0),
-                ("flume", || fl::seq(true, 10_000).0),
-                ("kanal", || ka::seq(true, 10_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "flume" fl, "kanal" ka],
+            seq(true, 10_000)
         );
-        run(
+        channel_cell!(
             "channel_seq_unbounded",
-            &[
-                ("routines", || ro::seq(false, 10_000).0),
-                ("crossbeam", || cb::seq(false, 10_000).0),
-                ("flume", || fl::seq(false, 10_000).0),
-                ("kanal", || ka::seq(false, 10_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "flume" fl, "kanal" ka],
+            seq(false, 10_000)
         );
-    }
-    // The contended channel cells whose criterion ratios swing most between runs.
-    {
-        use routines_benches::{
-            channel_crossbeam as cb, channel_kanal as ka, channel_routines as ro,
-            select4_crossbeam, select4_routines,
-        };
-        run(
+        // The contended channel cells whose criterion ratios swing most between runs.
+        channel_cell!(
             "channel_spsc_1",
-            &[
-                ("routines", || ro::run(1, 1, Some(1), 100_000).0),
-                ("crossbeam", || cb::run(1, 1, Some(1), 100_000).0),
-                ("kanal", || ka::run(1, 1, Some(1), 100_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "kanal" ka],
+            run(1, 1, Some(1), 100_000)
         );
-        run(
+        channel_cell!(
             "channel_mpsc_1024",
-            &[
-                ("routines", || ro::run(4, 1, Some(1024), 25_000).0),
-                ("crossbeam", || cb::run(4, 1, Some(1024), 25_000).0),
-                ("kanal", || ka::run(4, 1, Some(1024), 25_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "kanal" ka],
+            run(4, 1, Some(1024), 25_000)
         );
-        run(
+        channel_cell!(
             "channel_mpmc_1",
-            &[
-                ("routines", || ro::run(4, 4, Some(1), 25_000).0),
-                ("crossbeam", || cb::run(4, 4, Some(1), 25_000).0),
-                ("kanal", || ka::run(4, 4, Some(1), 25_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "kanal" ka],
+            run(4, 4, Some(1), 25_000)
         );
-        run(
+        channel_cell!(
             "channel_mpmc_1024",
-            &[
-                ("routines", || ro::run(4, 4, Some(1024), 25_000).0),
-                ("crossbeam", || cb::run(4, 4, Some(1024), 25_000).0),
-                ("kanal", || ka::run(4, 4, Some(1024), 25_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "kanal" ka],
+            run(4, 4, Some(1024), 25_000)
         );
-        run(
+        channel_cell!(
             "channel_pingpong_0",
-            &[
-                ("routines", || ro::ping_pong(Some(0), 10_000).0),
-                ("crossbeam", || cb::ping_pong(Some(0), 10_000).0),
-                ("kanal", || ka::ping_pong(Some(0), 10_000).0),
-            ],
+            ["routines" ro, "crossbeam" cb, "kanal" ka],
+            ping_pong(Some(0), 10_000)
         );
+        use routines_benches::{select4_crossbeam, select4_routines};
         run(
             "channel_select4_1024",
             &[
