@@ -157,6 +157,27 @@ pub(crate) fn spin_until(mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Like [`spin_until`], but only the busy-wait steps (about 130 spin-loop hints in all),
+/// never yielding. For a waiter that another thread will claim and wake (a registered
+/// selecting thread): when threads outnumber cores, yielding hands the core round-robin to
+/// every runnable thread, the ones it waits for included, and the waiter only gets it back
+/// after all of them, whereas a parked waiter is woken by its claimer and scheduled
+/// promptly. Under loom it only checks once.
+#[inline]
+pub(crate) fn spin_briefly_until(mut done: impl FnMut() -> bool) -> bool {
+    if cfg!(routines_loom) {
+        return done();
+    }
+    let backoff = Backoff::new();
+    for _ in 0..=SPIN_LIMIT {
+        if done() {
+            return true;
+        }
+        backoff.spin();
+    }
+    done()
+}
+
 impl Default for Backoff {
     fn default() -> Self {
         Self::new()
