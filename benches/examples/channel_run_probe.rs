@@ -3,7 +3,8 @@
 //! to compare contenders on a noisy machine:
 //! `cargo run --release -p routines-benches --example channel_run_probe -- CONTENDER SHAPE CAP`
 //! with CONTENDER one of routines, crossbeam, flume, kanal; SHAPE spsc, mpsc (4 x 1), mpmc
-//! (4 x 4) or select4 (four producers, one consumer selecting; routines, crossbeam, flume);
+//! (4 x 4), select4 (four producers, one consumer selecting; routines, crossbeam, flume)
+//! or pingpong (10 000 round trips over two channels);
 //! CAP 0, 1, 1024 or unbounded.
 
 use std::time::Duration;
@@ -41,6 +42,21 @@ fn main() {
         times.sort();
         println!(
             "{who} select4_{cap} {:.2} ms",
+            times[times.len() / 2].as_secs_f64() * 1e3
+        );
+        return;
+    }
+    if shape == "pingpong" {
+        let ping_pong: fn(Option<usize>, u64) -> (Duration, u64) = match who.as_str() {
+            "crossbeam" => channel_crossbeam::ping_pong,
+            "flume" => channel_flume::ping_pong,
+            "kanal" => channel_kanal::ping_pong,
+            _ => channel_routines::ping_pong,
+        };
+        let mut times: Vec<Duration> = (0..runs).map(|_| ping_pong(capacity, 10_000).0).collect();
+        times.sort();
+        println!(
+            "{who} pingpong_{cap} {:.2} ms",
             times[times.len() / 2].as_secs_f64() * 1e3
         );
         return;
