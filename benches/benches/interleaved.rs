@@ -218,13 +218,20 @@ fn main() {
             ping_pong(Some(0), 10_000)
         );
         use routines_benches::{select4_crossbeam, select4_routines};
-        run(
-            "channel_select4_1024",
-            &[
-                ("routines", || select4_routines(Some(1024), 25_000).0),
-                ("crossbeam", || select4_crossbeam(Some(1024), 25_000).0),
-            ],
-        );
+        macro_rules! select4_cell {
+            ($label:expr, $capacity:expr) => {
+                run(
+                    $label,
+                    &[
+                        ("routines", || select4_routines($capacity, 25_000).0),
+                        ("crossbeam", || select4_crossbeam($capacity, 25_000).0),
+                    ],
+                )
+            };
+        }
+        select4_cell!("channel_select4_0", Some(0));
+        select4_cell!("channel_select4_1", Some(1));
+        select4_cell!("channel_select4_1024", Some(1024));
     }
     use routines_benches::{deque_crossbeam as cb, deque_routines as ours};
     run(
