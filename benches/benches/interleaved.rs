@@ -191,31 +191,32 @@ fn main() {
             ["routines" ro, "crossbeam" cb, "flume" fl, "kanal" ka],
             seq(false, 10_000)
         );
-        // The contended channel cells whose criterion ratios swing most between runs.
-        channel_cell!(
-            "channel_spsc_1",
-            ["routines" ro, "crossbeam" cb, "kanal" ka],
-            run(1, 1, Some(1), 100_000)
-        );
-        channel_cell!(
-            "channel_mpsc_1024",
-            ["routines" ro, "crossbeam" cb, "kanal" ka],
-            run(4, 1, Some(1024), 25_000)
-        );
-        channel_cell!(
-            "channel_mpmc_1",
-            ["routines" ro, "crossbeam" cb, "kanal" ka],
-            run(4, 4, Some(1), 25_000)
-        );
-        channel_cell!(
-            "channel_mpmc_1024",
-            ["routines" ro, "crossbeam" cb, "kanal" ka],
-            run(4, 4, Some(1024), 25_000)
-        );
-        channel_cell!(
-            "channel_pingpong_0",
-            ["routines" ro, "crossbeam" cb, "kanal" ka],
-            ping_pong(Some(0), 10_000)
+        // Every contended cell of `--bench channel` against its two closest peers (flume and
+        // std are 2x or more behind in every cell of every criterion run so far): criterion
+        // measures one contender after another, and this machine's speed drifts between
+        // them; here the contenders take turns.
+        macro_rules! contended {
+            ($($label:literal $f:ident $args:tt),* $(,)?) => {
+                $(channel_cell!($label, ["routines" ro, "crossbeam" cb, "kanal" ka], $f $args);)*
+            };
+        }
+        contended!(
+            "channel_spsc_0" run(1, 1, Some(0), 100_000),
+            "channel_spsc_1" run(1, 1, Some(1), 100_000),
+            "channel_spsc_1024" run(1, 1, Some(1024), 100_000),
+            "channel_spsc_unbounded" run(1, 1, None, 100_000),
+            "channel_mpsc_0" run(4, 1, Some(0), 25_000),
+            "channel_mpsc_1" run(4, 1, Some(1), 25_000),
+            "channel_mpsc_1024" run(4, 1, Some(1024), 25_000),
+            "channel_mpsc_unbounded" run(4, 1, None, 25_000),
+            "channel_mpmc_0" run(4, 4, Some(0), 25_000),
+            "channel_mpmc_1" run(4, 4, Some(1), 25_000),
+            "channel_mpmc_1024" run(4, 4, Some(1024), 25_000),
+            "channel_mpmc_unbounded" run(4, 4, None, 25_000),
+            "channel_pingpong_0" ping_pong(Some(0), 10_000),
+            "channel_pingpong_1" ping_pong(Some(1), 10_000),
+            "channel_pingpong_1024" ping_pong(Some(1024), 10_000),
+            "channel_pingpong_unbounded" ping_pong(None, 10_000),
         );
         use routines_benches::{select4_crossbeam, select4_routines};
         macro_rules! select4_cell {
@@ -232,6 +233,7 @@ fn main() {
         select4_cell!("channel_select4_0", Some(0));
         select4_cell!("channel_select4_1", Some(1));
         select4_cell!("channel_select4_1024", Some(1024));
+        select4_cell!("channel_select4_unbounded", None);
     }
     use routines_benches::{deque_crossbeam as cb, deque_routines as ours};
     run(
