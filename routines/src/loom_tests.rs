@@ -45,6 +45,42 @@ fn wait_queue_no_lost_wakeup() {
     });
 }
 
+/// Two waiters, each taking one permit; the notifier gives two, but barges in between
+/// (takes the first permit back before giving it again). A claim that a waiter takes while
+/// its wake-up went elsewhere, or a woken waiter leaving with another's registration, would
+/// leave a waiter asleep with nobody left to wake it.
+#[test]
+fn wait_queue_claims_survive_barging() {
+    model_bounded(2, || {
+        let shared = Arc::new((AtomicUsize::new(0), WaitQueue::new()));
+        let take = |permits: &AtomicUsize| {
+            permits
+                .fetch_update(Ordering::Acquire, Ordering::Relaxed, |p| p.checked_sub(1))
+                .is_ok()
+        };
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    shared.1.wait_until(None, || take(&shared.0).then_some(()));
+                })
+            })
+            .collect();
+        let give = |shared: &(AtomicUsize, WaitQueue)| {
+            shared.0.fetch_add(1, Ordering::Release);
+            shared.1.notify_one();
+        };
+        give(&shared);
+        if take(&shared.0) {
+            give(&shared);
+        }
+        give(&shared);
+        for w in waiters {
+            w.join().unwrap();
+        }
+    });
+}
+
 #[test]
 fn wait_queue_timeout_returns_after_final_attempt() {
     model(|| {
