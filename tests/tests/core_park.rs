@@ -139,6 +139,46 @@ fn notify_without_waiters_is_a_no_op() {
     assert!(!q.notify_all());
 }
 
+// spec: CORE-9
+#[test]
+fn every_permit_notify_wakes_a_waiter_while_others_are_claimed() {
+    // Four waiters take one permit each; permits come one at a time, each with one
+    // `notify_one`, often while the waiters woken before have not run yet (so their claims
+    // are outstanding), and with the giver barging in to take a permit back now and then.
+    // A notify skipped while some waiter slept unclaimed would leave it asleep: the
+    // watchdog fires.
+    watchdog(60, || {
+        for round in 0..stress(300) {
+            let shared = Arc::new((AtomicUsize::new(0), WaitQueue::new()));
+            let take = |permits: &AtomicUsize| {
+                permits
+                    .fetch_update(Ordering::Acquire, Ordering::Relaxed, |p| p.checked_sub(1))
+                    .is_ok()
+            };
+            let waiters: Vec<_> = (0..4)
+                .map(|_| {
+                    let shared = Arc::clone(&shared);
+                    std::thread::spawn(move || {
+                        shared.1.wait_until(None, || take(&shared.0).then_some(()))
+                    })
+                })
+                .collect();
+            for i in 0..4 {
+                shared.0.fetch_add(1, Ordering::Release);
+                shared.1.notify_one();
+                if (round + i) % 3 == 0 && take(&shared.0) {
+                    shared.0.fetch_add(1, Ordering::Release);
+                    shared.1.notify_one();
+                }
+            }
+            for w in waiters {
+                assert_eq!(w.join().unwrap(), Some(()));
+            }
+            assert_eq!(shared.0.load(Ordering::Relaxed), 0);
+        }
+    });
+}
+
 // spec: CORE-7
 #[test]
 fn timed_wait_on_the_platform_layer_honours_the_deadline() {

@@ -306,3 +306,37 @@ impl fmt::Debug for WaitQueue {
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
 }
+
+#[cfg(all(test, not(routines_loom)))]
+mod tests {
+    use super::*;
+
+    /// The claim accounting, one step at a time on one thread (a registration made by hand
+    /// stands for a waiter that has registered and not yet left).
+    #[test]
+    fn a_claimed_waiter_is_not_woken_twice() {
+        let q = WaitQueue::new();
+        let epoch = || q.epoch.word().load(Ordering::Relaxed);
+        q.waiters.fetch_add(UNCLAIMED, Ordering::Relaxed);
+        assert!(q.notify_one());
+        assert_eq!(q.waiters.load(Ordering::Relaxed), CLAIMED);
+        assert_eq!(epoch(), 1);
+        // Claimed already: no epoch change, so no wake-up either.
+        assert!(q.notify_one());
+        assert!(q.notify_all());
+        assert_eq!(epoch(), 1);
+        // A second waiter registers: the next notify claims it.
+        q.waiters.fetch_add(UNCLAIMED, Ordering::Relaxed);
+        assert!(q.notify_all());
+        assert_eq!(q.waiters.load(Ordering::Relaxed), 2 * CLAIMED);
+        assert_eq!(epoch(), 2);
+        // Leaving takes claims back first, then registrations.
+        q.waiters.fetch_add(UNCLAIMED, Ordering::Relaxed);
+        q.leave();
+        assert_eq!(q.waiters.load(Ordering::Relaxed), CLAIMED + UNCLAIMED);
+        q.leave();
+        q.leave();
+        assert_eq!(q.waiters.load(Ordering::Relaxed), 0);
+        assert!(!q.notify_one());
+    }
+}
