@@ -32,43 +32,35 @@ fn main() {
         _ => (4, 1),
     };
     let capacity = cap.parse().ok();
-    if shape == "select4" {
-        let select: fn(Option<usize>, u64) -> (Duration, u64) = match who.as_str() {
-            "crossbeam" => routines_benches::select4_crossbeam,
-            "flume" => routines_benches::select4_flume,
-            _ => routines_benches::select4_routines,
-        };
-        let mut times: Vec<Duration> = (0..runs).map(|_| select(capacity, 25_000).0).collect();
-        times.sort();
-        println!(
-            "{who} select4_{cap} {:.2} ms",
-            times[times.len() / 2].as_secs_f64() * 1e3
-        );
-        return;
-    }
-    if shape == "pingpong" {
-        let ping_pong: fn(Option<usize>, u64) -> (Duration, u64) = match who.as_str() {
-            "crossbeam" => channel_crossbeam::ping_pong,
-            "flume" => channel_flume::ping_pong,
-            "kanal" => channel_kanal::ping_pong,
-            _ => channel_routines::ping_pong,
-        };
-        let mut times: Vec<Duration> = (0..runs).map(|_| ping_pong(capacity, 10_000).0).collect();
-        times.sort();
-        println!(
-            "{who} pingpong_{cap} {:.2} ms",
-            times[times.len() / 2].as_secs_f64() * 1e3
-        );
-        return;
-    }
-    let per = 100_000 / producers as u64;
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let (t, sum) = run(producers, consumers, capacity, per);
-            assert_eq!(sum, producers as u64 * per * (per - 1) / 2);
-            t
-        })
-        .collect();
+    type Cell = fn(Option<usize>, u64) -> (Duration, u64);
+    let sample: Box<dyn Fn() -> Duration> = match shape.as_str() {
+        "select4" => {
+            let select: Cell = match who.as_str() {
+                "crossbeam" => routines_benches::select4_crossbeam,
+                "flume" => routines_benches::select4_flume,
+                _ => routines_benches::select4_routines,
+            };
+            Box::new(move || select(capacity, 25_000).0)
+        }
+        "pingpong" => {
+            let ping_pong: Cell = match who.as_str() {
+                "crossbeam" => channel_crossbeam::ping_pong,
+                "flume" => channel_flume::ping_pong,
+                "kanal" => channel_kanal::ping_pong,
+                _ => channel_routines::ping_pong,
+            };
+            Box::new(move || ping_pong(capacity, 10_000).0)
+        }
+        _ => {
+            let per = 100_000 / producers as u64;
+            Box::new(move || {
+                let (t, sum) = run(producers, consumers, capacity, per);
+                assert_eq!(sum, producers as u64 * per * (per - 1) / 2);
+                t
+            })
+        }
+    };
+    let mut times: Vec<Duration> = (0..runs).map(|_| sample()).collect();
     times.sort();
     println!(
         "{who} {shape}_{cap} {:.2} ms",
