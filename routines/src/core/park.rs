@@ -89,8 +89,7 @@ use crate::loom::sync::atomic::{fence, AtomicU64, Ordering};
 /// setter.join().unwrap();
 /// ```
 pub struct WaitQueue {
-    /// Sleepers wait on this word; every notification that finds a registered waiter
-    /// increments it.
+    /// Sleepers wait on this word; every claim increments it.
     epoch: Futex,
     /// Threads between "register" and "leave" of [`WaitQueue::wait_until`], in two
     /// counts: the low half ([`UNCLAIMED`] units) those no notifier has claimed, the high
@@ -294,8 +293,10 @@ impl Default for WaitQueue {
 
 impl fmt::Debug for WaitQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.waiters.load(Ordering::Relaxed);
         f.debug_struct("WaitQueue")
-            .field("waiters", &self.waiters.load(Ordering::Relaxed))
+            .field("unclaimed", &(state & UNCLAIMED_MASK))
+            .field("claimed", &(state / CLAIMED))
             .finish_non_exhaustive()
     }
 }
