@@ -2,7 +2,8 @@
 //! into a fresh channel, then receives them all. Prints the median of many runs in µs.
 //! `cargo run --release -p routines-benches --example channel_seq_probe -- CONTENDER [bounded|unbounded]`
 //! with CONTENDER one of routines, crossbeam, flume, kanal, or the baselines `queue` (bare
-//! `MpmcQueue`), `segqueue` (bare `SegQueue`), `vecdeque` (`Mutex<VecDeque>`); `RUNS=n`.
+//! `MpmcQueue`), `segqueue` (bare `SegQueue`), `vecdeque` (`Mutex<VecDeque>`); `RUNS=n`,
+//! `N=messages` (10 000).
 
 use std::time::Duration;
 
@@ -24,7 +25,10 @@ fn main() {
         "vecdeque" => vecdeque_seq,
         _ => channel_routines::seq,
     };
-    let n = 10_000;
+    let n = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
             let (t, sum) = seq(bounded, n);
