@@ -1,7 +1,8 @@
 //! Profiling and A/B aid: runs one work-stealing workload on one contender, one pool for
 //! the whole process, and prints the median per-iteration time. Alternate processes to
 //! compare contenders on a noisy machine:
-//! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort]`.
+//! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort]`
+//! (`THREADS=n` workers, 2 by default; `FRESH=1` for a new pool per iteration).
 
 use std::time::{Duration, Instant};
 
@@ -12,11 +13,17 @@ fn run<S: BenchStealer>(workload: &str) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
-    let pool = S::new(threads);
+    // FRESH=1: a new pool per iteration, warmed with fib(10), as `--bench interleaved` does.
+    let fresh = std::env::var("FRESH").is_ok_and(|v| v == "1");
+    let mut pool = S::new(threads);
     let data: Vec<u64> = (0..4_000_000).collect();
     let input = random_u32s(300_000);
     let mut times: Vec<Duration> = (0..100)
         .map(|_| {
+            if fresh {
+                pool = S::new(threads);
+                pool.install(|| ws_fib::<S>(10));
+            }
             let mut v = input.clone();
             let start = Instant::now();
             match workload {
