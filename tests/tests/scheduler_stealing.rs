@@ -485,6 +485,43 @@ fn external_callers_with_idle_gaps_never_strand_work() {
     });
 }
 
+// spec: SCH-16
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "spins on another worker's progress; too slow under miri"
+)]
+fn a_join_half_left_in_a_sleeping_owners_deque_is_stolen() {
+    // Three workers. Inside `without_stealing`, `join(a, b)` where `a` is a broadcast whose
+    // call on another worker waits until `b` has run: the owner sleeps in its broadcast wait
+    // with `b` still in its deque (its non-stealing wait may not run it), so a third worker
+    // must take `b`. If nobody were woken for `b`, the watchdog would fire.
+    watchdog(60, || {
+        let s = Scheduler::new(3);
+        for _ in 0..stress(50) {
+            let b_ran = AtomicBool::new(false);
+            s.install(|| {
+                let me = scheduler::current_thread_index().unwrap();
+                scheduler::without_stealing(|| {
+                    scheduler::join(
+                        || {
+                            scheduler::broadcast(|ctx| {
+                                if ctx.index() == (me + 1) % 3 {
+                                    while !b_ran.load(Ordering::SeqCst) {
+                                        thread::yield_now();
+                                    }
+                                }
+                            })
+                        },
+                        || b_ran.store(true, Ordering::SeqCst),
+                    )
+                })
+            });
+        }
+        s.shutdown();
+    });
+}
+
 // spec: SCH-6
 #[test]
 fn a_panicking_start_hook_does_not_lose_its_worker() {

@@ -99,6 +99,44 @@ fn scheduler_sleep_two_workers_two_pushes() {
     });
 }
 
+/// `join`'s push has no fence (`notify_join_push`): a worker falling asleep may miss it.
+/// Its owner then waits in a way that does not run the job (as a wait inside
+/// `without_stealing` does for another worker's job); seeing its own deque non-empty
+/// before it sleeps, it calls the fenced `notify_work` (`WorkerThread::sleep`), which
+/// claims the sleeper or is seen by its re-check: the job runs and the owner wakes.
+#[test]
+fn scheduler_join_push_missed_by_a_sleeper_is_recovered_when_its_owner_sleeps() {
+    model(|| {
+        let shared = Arc::new((
+            Sleep::new(2),
+            Jobs(AtomicUsize::new(0)),
+            AtomicUsize::new(0),
+        ));
+        let thief = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                worker(&shared.0, &shared.1, 1);
+                // Release: pairs with the owner's Acquire load (the job ran).
+                shared.2.store(1, Ordering::Release);
+                shared.0.wake_worker(0);
+            })
+        };
+        let (sleep, jobs, done) = (&shared.0, &shared.1, &shared.2);
+        jobs.push();
+        sleep.notify_join_push();
+        // `WorkerThread::sleep`: our deque still holds the job.
+        if jobs.has_work() {
+            sleep.notify_work();
+        }
+        // Acquire (both): pairs with the thief's Release store.
+        while done.load(Ordering::Acquire) == 0 {
+            sleep.sleep(0, false, || done.load(Ordering::Acquire) == 1);
+        }
+        thief.join().unwrap();
+        assert_eq!(sleep.searching(), 0);
+    });
+}
+
 /// A latch set from another thread wakes its owner sleeping (unclaimable, as a wait that
 /// does not steal) on its own queue.
 #[test]

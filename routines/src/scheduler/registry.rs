@@ -285,6 +285,14 @@ impl WorkerThread {
         self.registry.sleep.notify_work();
     }
 
+    /// Pushes `join`'s second half on this worker's deque; a thief falling asleep at this
+    /// moment may miss it (no fence: see `sleep.rs`, "The one push without a fence").
+    #[inline]
+    pub(super) fn push_join_half(&self, job: JobRef) {
+        self.deque.push(job);
+        self.registry.sleep.notify_join_push();
+    }
+
     /// Takes the newest job of this worker's deque.
     #[inline]
     pub(super) fn pop(&self) -> Option<JobRef> {
@@ -434,6 +442,11 @@ impl WorkerThread {
         let sleep = &registry.sleep;
         if self.searching.replace(false) {
             sleep.stop_searching_to_sleep();
+        }
+        if !self.deque.is_empty() {
+            // Jobs of ours that a sleeper may have missed (`push_join_half`, or put back by
+            // `pop_own`): the fenced notify covers them before we stop running them.
+            sleep.notify_work();
         }
         let claimed = sleep.sleep(self.index, stealing, || {
             done()

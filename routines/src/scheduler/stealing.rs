@@ -476,7 +476,7 @@ where
     // SAFETY: `job_b` stays in this frame until its latch is set, or until we pop it back
     // and run it inline; we do not return (or unwind: `a`'s panic is caught) before that.
     let b_ref = unsafe { job_b.as_job_ref() };
-    worker.push(b_ref);
+    worker.push_join_half(b_ref);
     let ra = catch(a);
     // Everything pushed after `b` was consumed before `a` returned (nested waits), so our
     // deque's newest job is `b` unless a thief took it; then the thief also took every
