@@ -2,7 +2,8 @@
 //! the whole process, and prints the median per-iteration time. Alternate processes to
 //! compare contenders on a noisy machine:
 //! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort]`
-//! (`THREADS=n` workers, 2 by default; `FRESH=1` for a new pool per iteration).
+//! (`THREADS=n` workers, 2 by default; `FRESH=1` for a new pool per iteration; `FIB=n`
+//! for fib(n), 27 by default; `QUARTILES=1` prints the quartiles too).
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,11 @@ fn run<S: BenchStealer>(workload: &str) {
         .unwrap_or(2);
     // FRESH=1: a new pool per iteration, warmed with fib(10), as `--bench interleaved` does.
     let fresh = std::env::var("FRESH").is_ok_and(|v| v == "1");
+    let fib_n: u32 = std::env::var("FIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(27);
+    let expect = fib_plain(fib_n);
     let mut pool = S::new(threads);
     let data: Vec<u64> = (0..4_000_000).collect();
     let input = random_u32s(300_000);
@@ -29,13 +35,32 @@ fn run<S: BenchStealer>(workload: &str) {
             match workload {
                 "sum" => assert_eq!(pool.install(|| ws_sum::<S>(&data)), 3_999_999 * 2_000_000),
                 "sort" => pool.install(|| ws_quicksort::<S>(&mut v)),
-                _ => assert_eq!(pool.install(|| ws_fib::<S>(27)), 196_418),
+                _ => assert_eq!(pool.install(|| ws_fib::<S>(fib_n)), expect),
             }
             start.elapsed()
         })
         .collect();
     times.sort();
-    println!("{:.1}", times[times.len() / 2].as_secs_f64() * 1e6);
+    let us = |i: usize| times[i].as_secs_f64() * 1e6;
+    if std::env::var("QUARTILES").is_ok_and(|v| v == "1") {
+        let n = times.len();
+        println!(
+            "{:.1} ({:.1} .. {:.1})",
+            us(n / 2),
+            us(n / 4),
+            us(3 * n / 4)
+        );
+    } else {
+        println!("{:.1}", us(times.len() / 2));
+    }
+}
+
+fn fib_plain(n: u32) -> u64 {
+    if n < 2 {
+        n.into()
+    } else {
+        fib_plain(n - 1) + fib_plain(n - 2)
+    }
 }
 
 fn main() {
