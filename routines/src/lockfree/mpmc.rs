@@ -326,7 +326,12 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
 
     #[inline]
     fn slot(&self, pos: usize) -> &Slot<T> {
-        &self.storage.slots()[pos & (self.one_lap - 1)]
+        let slots = self.storage.slots();
+        let index = pos & (self.one_lap - 1);
+        debug_assert!(index < slots.len());
+        // SAFETY: every position is 0 or came out of `next`, which moves to index 0 of the
+        // next lap past the last index: `index < capacity == slots.len()`.
+        unsafe { slots.get_unchecked(index) }
     }
 
     /// Appends `value`; gives it back if the queue is full. Never blocks on a full queue.
