@@ -42,6 +42,10 @@ fn fib_on<S: BenchStealer>(pool: &S) -> Duration {
     timed(|| assert_eq!(pool.install(|| ws_fib::<S>(27)), 196_418))
 }
 
+fn fib30_on<S: BenchStealer>(pool: &S) -> Duration {
+    timed(|| assert_eq!(pool.install(|| ws_fib::<S>(30)), 832_040))
+}
+
 fn sum_on<S: BenchStealer>(pool: &S) -> Duration {
     static DATA: OnceLock<Vec<u64>> = OnceLock::new();
     let v = DATA.get_or_init(|| (0..4_000_000).collect());
@@ -264,6 +268,15 @@ fn main() {
                 fresh(fib_on::<routines::scheduler::Scheduler>)
             }),
             ("rayon", || fresh(fib_on::<rayon::ThreadPool>)),
+        ],
+    );
+    run(
+        "ws_fib30",
+        &[
+            ("routines", || {
+                fresh(fib30_on::<routines::scheduler::Scheduler>)
+            }),
+            ("rayon", || fresh(fib30_on::<rayon::ThreadPool>)),
         ],
     );
     run(
