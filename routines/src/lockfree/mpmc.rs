@@ -320,8 +320,15 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
         if index + 1 < self.capacity() {
             pos + 1
         } else {
-            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+            self.next_lap(pos)
         }
+    }
+
+    /// Index 0 of the lap after `pos`'s (a branch of its own: taken once per lap).
+    #[cold]
+    #[inline]
+    fn next_lap(&self, pos: usize) -> usize {
+        (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
     }
 
     #[inline]
