@@ -64,9 +64,11 @@
 //! * every later push by anyone (`a`'s own nested joins included) that sees the sleeper
 //!   claims it, and the claimed worker searches every deque.
 //!
-//! So a missed wake-up leaves `b` unstolen for at most the rest of `a`.
+//! So a missed wake-up leaves `b` unstolen for at most the rest of `a` (loom:
+//! `scheduler_join_push_missed_by_a_sleeper_is_recovered_when_its_owner_sleeps`, which
+//! deadlocks without the fenced notify before the owner's sleep).
 //!
-//! Loom models: `scheduler_sleep_*` in `loom_tests.rs`.
+//! Loom models: `scheduler_sleep_*` and the others in `loom_models.rs`.
 
 use ::core::fmt;
 
@@ -163,21 +165,24 @@ impl Sleep {
     /// Called after making work visible: wakes a sleeping worker unless someone searches.
     #[inline]
     pub(super) fn notify_work(&self) {
-        // SeqCst fence F_P: orders the push before the reads below (see the module docs).
+        // SeqCst fence F_P: orders the push before the reads in `claim_unless_searching`
+        // (see the module docs).
         fence(Ordering::SeqCst);
-        if self.searching.load(Ordering::Relaxed) != 0 || self.sleepers.load(Ordering::Relaxed) == 0
-        {
-            return;
-        }
-        self.claim_one();
+        self.claim_unless_searching();
     }
 
     /// [`notify_work`](Self::notify_work) without the fence, for `join`'s push of its second
     /// half only: a sleeper may miss that push (see the module docs for why that is safe).
     #[inline]
     pub(super) fn notify_join_push(&self) {
-        // Relaxed (both): no fence to order them after the push; nothing depends on them
-        // beyond the choice to claim, which `claim_one`'s CAS makes safely.
+        self.claim_unless_searching();
+    }
+
+    /// Claims a sleeper unless someone searches or nobody sleeps.
+    #[inline]
+    fn claim_unless_searching(&self) {
+        // Relaxed (both): ordered after the push by the caller's fence, if any; `claim_one`'s
+        // CAS decides the claim itself.
         if self.searching.load(Ordering::Relaxed) != 0 || self.sleepers.load(Ordering::Relaxed) == 0
         {
             return;
