@@ -492,12 +492,13 @@ impl<T> Worker<T> {
         if distance(pos(inner.top.load(Ordering::Relaxed)), b) <= 0 {
             return None;
         }
-        let new_b = advance(b, POS_MASK); // b - 1
-                                          // Release, here and in the two restores below (the paper has relaxed stores): a thief
-                                          // that reads any `bottom` value must also see the pushes before it. Since C++20 (Rust's
-                                          // model) a later relaxed store by the same thread no longer continues the push's
-                                          // release sequence, so a thief reading it would read the slot unsynchronised (miri's
-                                          // race detector found this). On x86 a release store is a plain store.
+        let new_b = advance(b, POS_MASK); // `b - 1` in position arithmetic
+
+        // Release, here and in the two restores below (the paper has relaxed stores): a thief
+        // that reads any `bottom` value must also see the pushes before it. Since C++20 (Rust's
+        // model) a later relaxed store by the same thread no longer continues the push's
+        // release sequence, so a thief reading it would read the slot unsynchronised (miri's
+        // race detector found this). On x86 a release store is a plain store.
         inner.owner.bottom.store(new_b, Ordering::Release);
         // SeqCst fence (Lê et al.): the `bottom` store is ordered before the `top` load; pairs
         // with the thieves' fence in `Inner::claim`.
