@@ -33,67 +33,133 @@ fn spawn_throughput(c: &mut Criterion) {
     g.finish();
 }
 
-/// Every work-stealing cell for one contender; each workload is checked before timing.
-fn stealer_cells<S: BenchStealer>(c: &mut Criterion, name: &str) {
+/// One contender's cell in group `g`: a fresh pool of `THREADS` workers, the workload
+/// checked once (`check`), then timed (`sample`). Each group runs both contenders back to
+/// back, so a change of the machine's speed between groups does not land on one contender.
+fn stealer_cell<S: BenchStealer>(
+    g: &mut Group<'_>,
+    name: &str,
+    case: &str,
+    check: impl Fn(&S),
+    sample: impl Fn(&S) -> Duration,
+) {
     let pool = S::new(THREADS);
+    check(&pool);
+    timed_cell(g, name, case, || sample(&pool));
+}
+
+fn fib30<S: BenchStealer>(g: &mut Group<'_>, name: &str) {
+    stealer_cell::<S>(
+        g,
+        name,
+        "join",
+        |pool| assert_eq!(pool.install(|| ws_fib::<S>(20)), 6765, "{name}"),
+        |pool| {
+            let start = Instant::now();
+            black_box(pool.install(|| ws_fib::<S>(30)));
+            start.elapsed()
+        },
+    );
+}
+
+fn sum<S: BenchStealer>(g: &mut Group<'_>, name: &str, v: &[u64], expect: u64) {
+    stealer_cell::<S>(
+        g,
+        name,
+        "join",
+        |pool| assert_eq!(pool.install(|| ws_sum::<S>(v)), expect, "{name}"),
+        |pool| {
+            let start = Instant::now();
+            black_box(pool.install(|| ws_sum::<S>(v)));
+            start.elapsed()
+        },
+    );
+}
+
+fn quicksort<S: BenchStealer>(g: &mut Group<'_>, name: &str, input: &[u32]) {
+    stealer_cell::<S>(
+        g,
+        name,
+        "join",
+        |pool| {
+            let mut check = input.to_vec();
+            pool.install(|| ws_quicksort::<S>(&mut check));
+            assert!(check.windows(2).all(|w| w[0] <= w[1]), "{name}");
+        },
+        |pool| {
+            let mut v = input.to_vec();
+            let start = Instant::now();
+            pool.install(|| ws_quicksort::<S>(&mut v));
+            let took = start.elapsed();
+            black_box(v);
+            took
+        },
+    );
+}
+
+fn spawns<S: BenchStealer>(g: &mut Group<'_>, name: &str) {
+    stealer_cell::<S>(
+        g,
+        name,
+        "spawn",
+        |pool| {
+            ws_spawn(pool, 1_000);
+        },
+        |pool| ws_spawn(pool, 100_000),
+    );
+}
+
+fn scope<S: BenchStealer>(g: &mut Group<'_>, name: &str) {
+    stealer_cell::<S>(
+        g,
+        name,
+        "spawn",
+        |pool| {
+            let sum = AtomicU64::new(0);
+            pool.install(|| S::scope_spawns(1_000, &sum));
+            assert_eq!(sum.load(Ordering::Relaxed), 1_000 * 999 / 2, "{name}");
+        },
+        |pool| {
+            let sum = AtomicU64::new(0);
+            let start = Instant::now();
+            pool.install(|| S::scope_spawns(1_000, &sum));
+            start.elapsed()
+        },
+    );
+}
+
+fn work_stealing(c: &mut Criterion) {
+    type Ours = routines::scheduler::Scheduler;
+    type Rayon = rayon::ThreadPool;
 
     let mut g = c.benchmark_group("ws_fib30");
-    assert_eq!(pool.install(|| ws_fib::<S>(20)), 6765, "{name}");
-    timed_cell(&mut g, name, "join", || {
-        let start = Instant::now();
-        black_box(pool.install(|| ws_fib::<S>(30)));
-        start.elapsed()
-    });
+    fib30::<Ours>(&mut g, "routines");
+    fib30::<Rayon>(&mut g, "rayon");
     g.finish();
 
     let mut g = c.benchmark_group("ws_sum_1e7");
     let v: Vec<u64> = (0..10_000_000).collect();
     let expect = v.iter().sum::<u64>();
-    assert_eq!(pool.install(|| ws_sum::<S>(&v)), expect, "{name}");
-    timed_cell(&mut g, name, "join", || {
-        let start = Instant::now();
-        black_box(pool.install(|| ws_sum::<S>(&v)));
-        start.elapsed()
-    });
+    sum::<Ours>(&mut g, "routines", &v, expect);
+    sum::<Rayon>(&mut g, "rayon", &v, expect);
     g.finish();
 
     let mut g = c.benchmark_group("ws_quicksort_1e6");
     let input = random_u32s(1_000_000);
-    let mut check = input.clone();
-    pool.install(|| ws_quicksort::<S>(&mut check));
-    assert!(check.windows(2).all(|w| w[0] <= w[1]), "{name}");
-    timed_cell(&mut g, name, "join", || {
-        let mut v = input.clone();
-        let start = Instant::now();
-        pool.install(|| ws_quicksort::<S>(&mut v));
-        let took = start.elapsed();
-        black_box(v);
-        took
-    });
+    quicksort::<Ours>(&mut g, "routines", &input);
+    quicksort::<Rayon>(&mut g, "rayon", &input);
     g.finish();
 
     let mut g = c.benchmark_group("ws_spawn_1e5");
     g.throughput(Throughput::Elements(100_000));
-    ws_spawn(&pool, 1_000);
-    timed_cell(&mut g, name, "spawn", || ws_spawn(&pool, 100_000));
+    spawns::<Ours>(&mut g, "routines");
+    spawns::<Rayon>(&mut g, "rayon");
     g.finish();
 
     let mut g = c.benchmark_group("ws_scope_1000");
-    let sum = AtomicU64::new(0);
-    pool.install(|| S::scope_spawns(1_000, &sum));
-    assert_eq!(sum.load(Ordering::Relaxed), 1_000 * 999 / 2, "{name}");
-    timed_cell(&mut g, name, "spawn", || {
-        let sum = AtomicU64::new(0);
-        let start = Instant::now();
-        pool.install(|| S::scope_spawns(1_000, &sum));
-        start.elapsed()
-    });
+    scope::<Ours>(&mut g, "routines");
+    scope::<Rayon>(&mut g, "rayon");
     g.finish();
-}
-
-fn work_stealing(c: &mut Criterion) {
-    stealer_cells::<routines::scheduler::Scheduler>(c, "routines");
-    stealer_cells::<rayon::ThreadPool>(c, "rayon");
 }
 
 criterion_group! {
