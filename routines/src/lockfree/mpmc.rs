@@ -336,8 +336,9 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
         let slots = self.storage.slots();
         let index = pos & (self.one_lap - 1);
         debug_assert!(index < slots.len());
-        // SAFETY: every position is 0 or came out of `next`, which moves to index 0 of the
-        // next lap past the last index: `index < capacity == slots.len()`.
+        // Every position is 0 or came out of `next`, which moves to index 0 of the next lap
+        // past the last index.
+        // SAFETY: `index < capacity == slots.len()` (see above).
         unsafe { slots.get_unchecked(index) }
     }
 
