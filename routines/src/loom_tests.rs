@@ -419,6 +419,29 @@ mod lockfree {
         });
     }
 
+    /// LF-6: weak calls racing each other and an exact push. A weak verdict may be
+    /// spurious, but a success is a real push or pop: nothing lost or duplicated.
+    #[test]
+    fn mpmc_weak_calls_race() {
+        model(|| {
+            let q = Arc::new(MpmcQueue::new(1));
+            let weak = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || (0..2).filter(|&i| q.push_weak(i).is_ok()).count())
+            };
+            let exact = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || usize::from(q.push(10).is_ok()))
+            };
+            let mut got: Vec<_> = (0..2).filter_map(|_| q.pop_weak()).collect();
+            let sent = weak.join().unwrap() + exact.join().unwrap();
+            got.extend(::core::iter::from_fn(|| q.pop()));
+            assert_eq!(got.len(), sent, "nothing lost or duplicated: {got:?}");
+            let ours: Vec<_> = got.iter().filter(|&&v| v < 10).collect();
+            assert!(ours.windows(2).all(|w| w[0] < w[1]), "FIFO: {got:?}");
+        });
+    }
+
     #[test]
     fn mpmc_two_producers_one_consumer() {
         model(|| {

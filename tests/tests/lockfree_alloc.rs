@@ -10,7 +10,7 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 // spec: LF-5
 #[test]
-fn mpmc_push_pop_force_push_allocate_nothing() {
+fn mpmc_push_pop_force_push_and_weak_calls_allocate_nothing() {
     let rounds = stress(10_000) as u64; // reading the environment allocates: not in the window
     let heap = MpmcQueue::new(8);
     let inline: MpmcQueue<u64, InlineSlots<u64, 8>> = MpmcQueue::new_inline();
@@ -21,6 +21,9 @@ fn mpmc_push_pop_force_push_allocate_nothing() {
             let _ = heap.force_push(i);
             assert!(heap.pop().is_some());
             assert!(inline.pop().is_some());
+            inline.push_weak(i).unwrap();
+            assert!(inline.pop_weak().is_some());
+            assert!(inline.pop_weak().is_none());
         }
     });
     assert_eq!(n, 0);

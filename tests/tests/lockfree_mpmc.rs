@@ -78,6 +78,40 @@ fn full_and_empty_return_at_once() {
     assert_eq!(q.push("c".to_string()), Err("c".to_string()));
 }
 
+// spec: LF-6
+#[test]
+fn weak_push_and_pop_match_the_exact_ones_when_nothing_is_in_flight() {
+    let weak = MpmcQueue::new(2);
+    let exact = MpmcQueue::new(2);
+    for round in 0..5 {
+        assert_eq!(weak.pop_weak(), exact.pop());
+        assert_eq!(weak.push_weak(round), exact.push(round));
+        assert_eq!(weak.push_weak(round + 10), exact.push(round + 10));
+        assert_eq!(weak.push_weak(round + 20), exact.push(round + 20));
+        assert_eq!(weak.push_weak(round + 20), Err(round + 20));
+        assert_eq!(weak.pop_weak(), exact.pop());
+    }
+    assert_eq!(weak.into_iter().collect::<Vec<_>>(), [14]);
+}
+
+// spec: LF-6, LF-20
+#[test]
+fn weak_push_and_pop_lose_nothing() {
+    let per = stress(20_000);
+    watchdog(300, move || {
+        for (cap, threads) in [(1, 2), (64, 4)] {
+            let q = MpmcQueue::new(cap);
+            assert_mpmc_delivery(
+                threads,
+                threads,
+                per,
+                |item| q.push_weak(item),
+                || q.pop_weak(),
+            );
+        }
+    });
+}
+
 // spec: LF-3
 #[test]
 fn force_push_replaces_the_oldest() {

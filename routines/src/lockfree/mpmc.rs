@@ -10,6 +10,9 @@
 //!   and only after the previous owner's Release stamp store was seen (Acquire): no read
 //!   races with a write in Rust's memory model.
 //! * `force_push` (overwrite the oldest element when full), as `crossbeam_queue::ArrayQueue`.
+//! * `push_weak` / `pop_weak`: attempts whose "full"/"empty" verdict may be spurious, from the
+//!   slot's stamp alone, for retry loops. `push` and `pop` confirm such a verdict against the
+//!   other side's position, which costs that side its cache line on every failed attempt.
 //!
 //! Progress: **not lock-free**. A thread preempted between its CAS and its stamp store makes
 //! the threads that reach that slot next wait (spin, then yield) until it resumes. `push` and
@@ -355,6 +358,34 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
     /// ```
     #[inline]
     pub fn push(&self, value: T) -> Result<(), T> {
+        self.push_with::<true>(value)
+    }
+
+    /// Like [`push`](Self::push), but it may also fail when the queue is not full, like
+    /// `compare_exchange_weak`: it judges "full" from the slot's stamp alone, so a slot a
+    /// consumer has claimed but not yet freed counts as taken. It never reads the consumers'
+    /// position, so a producer that retries in a loop does not pull that cache line away
+    /// from the consumers on every attempt (a capacity-1 channel moves messages about 2x
+    /// faster with it). For retry loops that end in a [`push`](Self::push) before they give
+    /// up or sleep.
+    ///
+    /// # Errors
+    /// `Err(value)` if the queue was full, or its next slot not yet freed.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::MpmcQueue::new(1);
+    /// assert_eq!(q.push_weak(1), Ok(()));
+    /// assert_eq!(q.push_weak(2), Err(2));
+    /// ```
+    #[inline]
+    pub fn push_weak(&self, value: T) -> Result<(), T> {
+        self.push_with::<false>(value)
+    }
+
+    /// `push` (`EXACT`) or `push_weak`: the uncontended case inline.
+    #[inline]
+    fn push_with<const EXACT: bool>(&self, value: T) -> Result<(), T> {
         // The uncontended case inline: the slot at the tail is free and our claim succeeds.
         let tail = self.tail.load(Ordering::Relaxed);
         let slot = self.slot(tail);
@@ -370,7 +401,7 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
             unsafe { Self::publish(slot, tail, value) };
             return Ok(());
         }
-        self.push_contended(value)
+        self.push_contended::<EXACT>(value)
     }
 
     /// Writes `value` into the slot claimed at position `pos` and publishes it.
@@ -385,10 +416,11 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
         slot.stamp.store(pos + 1, Ordering::Release);
     }
 
-    /// `push` after its first attempt failed: full, or another producer got there first.
+    /// `push` (`EXACT`) or `push_weak` after its first attempt failed: full, or another
+    /// producer got there first.
     #[cold]
     #[inline(never)]
-    fn push_contended(&self, value: T) -> Result<(), T> {
+    fn push_contended<const EXACT: bool>(&self, value: T) -> Result<(), T> {
         let backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
@@ -417,7 +449,10 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // The slot still holds the element pushed one lap ago: full, unless a
-                // consumer is about to take it.
+                // consumer is about to take it. `push_weak` does not look.
+                if !EXACT {
+                    return Err(value);
+                }
                 // SeqCst fence: orders our stamp load before the head load, pairing with the
                 // SeqCst head CAS in `pop`.
                 fence(Ordering::SeqCst);
@@ -546,6 +581,30 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
     /// ```
     #[inline]
     pub fn pop(&self) -> Option<T> {
+        self.pop_with::<true>()
+    }
+
+    /// Like [`pop`](Self::pop), but it may also return `None` when the queue is not empty,
+    /// like `compare_exchange_weak`: it judges "empty" from the slot's stamp alone, so a
+    /// slot a producer has claimed but not yet filled counts as empty. It never reads the
+    /// producers' position (see [`push_weak`](Self::push_weak)). For retry loops that end
+    /// in a [`pop`](Self::pop) before they give up or sleep.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = routines::lockfree::MpmcQueue::new(1);
+    /// assert_eq!(q.pop_weak(), None::<u8>);
+    /// q.push(5).unwrap();
+    /// assert_eq!(q.pop_weak(), Some(5));
+    /// ```
+    #[inline]
+    pub fn pop_weak(&self) -> Option<T> {
+        self.pop_with::<false>()
+    }
+
+    /// `pop` (`EXACT`) or `pop_weak`: the uncontended case inline.
+    #[inline]
+    fn pop_with<const EXACT: bool>(&self) -> Option<T> {
         // The uncontended case inline: the slot at the head is full and our claim succeeds.
         let head = self.head.load(Ordering::Relaxed);
         let slot = self.slot(head);
@@ -560,7 +619,7 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
             // SAFETY: as in `pop_contended`: our CAS claimed the full slot at `head`.
             return Some(unsafe { self.take(slot, head) });
         }
-        self.pop_contended()
+        self.pop_contended::<EXACT>()
     }
 
     /// Reads the value out of the slot claimed at position `pos` and frees the slot for the
@@ -579,10 +638,11 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
         value
     }
 
-    /// `pop` after its first attempt failed: empty, or another consumer got there first.
+    /// `pop` (`EXACT`) or `pop_weak` after its first attempt failed: empty, or another
+    /// consumer got there first.
     #[cold]
     #[inline(never)]
-    fn pop_contended(&self) -> Option<T> {
+    fn pop_contended<const EXACT: bool>(&self) -> Option<T> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -608,6 +668,10 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                 }
             } else if stamp == head {
                 // Empty slot: the queue is empty unless a producer is about to fill it.
+                // `pop_weak` does not look.
+                if !EXACT {
+                    return None;
+                }
                 // SeqCst fence: orders the stamp load before the tail load; pairs with the
                 // SeqCst tail CAS in `push`.
                 fence(Ordering::SeqCst);
@@ -753,5 +817,54 @@ impl<T, S: Storage<T>> IntoIterator for MpmcQueue<T, S> {
     /// ```
     fn into_iter(self) -> IntoIter<T, S> {
         IntoIter { queue: self }
+    }
+}
+
+#[cfg(all(test, not(routines_loom)))]
+mod tests {
+    use super::*;
+
+    /// A consumer that has claimed the head but not yet freed the slot, made by hand: the
+    /// weak push reports "full" at once, the exact push waits for the slot instead.
+    #[test]
+    fn push_weak_fails_while_a_claimed_slot_is_not_yet_freed() {
+        let q = MpmcQueue::new(1);
+        q.push(1).unwrap();
+        let head = q.head.load(Ordering::Relaxed);
+        q.head.store(q.next(head), Ordering::Relaxed);
+        assert_eq!(q.push_weak(2), Err(2));
+        std::thread::scope(|s| {
+            let exact = s.spawn(|| q.push(3));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(
+                !exact.is_finished(),
+                "the exact push judged a claimed slot full"
+            );
+            // SAFETY: our hand-made claim above took position `head`, whose slot is full.
+            assert_eq!(unsafe { q.take(q.slot(head), head) }, 1);
+            assert_eq!(exact.join().unwrap(), Ok(()));
+        });
+        assert_eq!(q.pop_weak(), Some(3));
+    }
+
+    /// The mirror image: a producer that has claimed the tail but not yet published.
+    #[test]
+    fn pop_weak_fails_while_a_claimed_slot_is_not_yet_published() {
+        let q = MpmcQueue::new(2);
+        let tail = q.tail.load(Ordering::Relaxed);
+        q.tail.store(q.next(tail), Ordering::Relaxed);
+        assert_eq!(q.pop_weak(), None);
+        std::thread::scope(|s| {
+            let exact = s.spawn(|| q.pop());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(
+                !exact.is_finished(),
+                "the exact pop judged a claimed slot empty"
+            );
+            // SAFETY: our hand-made claim above took position `tail`, whose slot is empty.
+            unsafe { MpmcQueue::<i32>::publish(q.slot(tail), tail, 7) };
+            assert_eq!(exact.join().unwrap(), Some(7));
+        });
+        assert_eq!(q.pop_weak(), None);
     }
 }
