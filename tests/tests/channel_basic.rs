@@ -219,6 +219,41 @@ fn four_senders_four_receivers_exactly_once_per_sender_order() {
     });
 }
 
+// spec: CH-15, CH-6
+/// The weak attempts of the spin before a wait, at the capacity where they matter most: a
+/// spurious "full" or "empty" must never lose, duplicate or strand a message. (That the
+/// wait's own attempt is exact, so a spurious verdict cannot decide a park or a timeout, is
+/// checked on a buffer whose weak attempts always fail: `chan.rs`'s unit tests.)
+#[test]
+fn weak_attempts_before_a_wait_lose_nothing_at_capacity_one() {
+    let per = stress(20_000);
+    watchdog(300, move || {
+        let (tx, rx) = bounded(1);
+        assert_mpmc_delivery(
+            2,
+            2,
+            per,
+            |item| tx.send(item).map_err(|e| panic!("{e}")),
+            || rx.recv_timeout(Duration::from_millis(1)).ok(),
+        );
+        // Ping-pong: each side waits on an empty channel for every message.
+        let (ping_tx, ping_rx) = bounded(1);
+        let (pong_tx, pong_rx) = bounded(1);
+        let rounds = per;
+        let echo = thread::spawn(move || {
+            for v in ping_rx.iter() {
+                pong_tx.send(v + 1).unwrap();
+            }
+        });
+        for i in 0..rounds {
+            ping_tx.send(i).unwrap();
+            assert_eq!(pong_rx.recv(), Ok(i + 1));
+        }
+        drop(ping_tx);
+        echo.join().unwrap();
+    });
+}
+
 // spec: CH-6
 #[test]
 fn messages_left_in_a_dropped_channel_are_dropped_once() {

@@ -33,6 +33,15 @@ pub(crate) trait Buffer<T> {
     fn try_push(&self, value: T) -> Result<(), T>;
     /// Pops the oldest message, if any.
     fn try_pop(&self) -> Option<T>;
+    /// Like `try_push`, but "full" may be spurious (`MpmcQueue::push_weak`): for the spin
+    /// before a wait, which ends in `try_push`.
+    fn try_push_weak(&self, value: T) -> Result<(), T> {
+        self.try_push(value)
+    }
+    /// Like `try_pop`, but "empty" may be spurious (`MpmcQueue::pop_weak`).
+    fn try_pop_weak(&self) -> Option<T> {
+        self.try_pop()
+    }
     /// Number of messages (a snapshot).
     fn len(&self) -> usize;
     /// `true` if there is no message (a snapshot).
@@ -122,11 +131,21 @@ impl<T, B: Buffer<T>> Chan<T, B> {
 
     #[inline]
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.send_with(value, B::try_push)
+    }
+
+    /// `try_send` with `push` as the buffer's push (exact or weak).
+    #[inline]
+    fn send_with(
+        &self,
+        value: T,
+        push: impl FnOnce(&B, T) -> Result<(), T>,
+    ) -> Result<(), TrySendError<T>> {
         // Acquire: pairs with the swap in `disconnect`.
         if self.disconnected.load(Ordering::Acquire) {
             return Err(TrySendError::Disconnected(value));
         }
-        match self.buffer.try_push(value) {
+        match push(&self.buffer, value) {
             Ok(()) => {
                 // The push's tail CAS is SeqCst in both buffers (MpmcQueue, SegQueue), and a
                 // receiver concludes "empty" from the tail it reads after its fence.
@@ -139,10 +158,18 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     }
 
     /// One send attempt: `Ok(outcome)` once settled (sent, or disconnected with the value),
-    /// `Err(value)` when full.
+    /// `Err(value)` when full (`EXACT`), or maybe full (weak: see `send`).
     #[inline]
-    fn send_attempt(&self, value: T) -> Result<Result<(), SendTimeoutError<T>>, T> {
-        match self.try_send(value) {
+    fn send_attempt<const EXACT: bool>(
+        &self,
+        value: T,
+    ) -> Result<Result<(), SendTimeoutError<T>>, T> {
+        let sent = if EXACT {
+            self.send_with(value, B::try_push)
+        } else {
+            self.send_with(value, B::try_push_weak)
+        };
+        match sent {
             Ok(()) => Ok(Ok(())),
             Err(TrySendError::Disconnected(v)) => Ok(Err(SendTimeoutError::Disconnected(v))),
             Err(TrySendError::Full(v)) => Err(v),
@@ -150,13 +177,17 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     }
 
     /// Sends, waiting for room until `deadline` (`None`: forever).
+    ///
+    /// The attempts before the wait are weak: their "full" may be spurious, but they leave
+    /// the receivers' position alone (`MpmcQueue::push_weak`). The wait itself attempts
+    /// exactly, so a send only parks, or times out, on a buffer that was full.
     #[inline]
     pub(crate) fn send(
         &self,
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        match self.send_attempt(value) {
+        match self.send_attempt::<{ !SPIN }>(value) {
             Ok(outcome) => outcome,
             Err(v) => self.send_wait(v, deadline),
         }
@@ -173,7 +204,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
-            value = match self.send_attempt(value) {
+            value = match self.send_attempt::<false>(value) {
                 Ok(outcome) => return outcome,
                 Err(v) => v,
             };
@@ -185,7 +216,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         let mut held = Some(value);
         let outcome =
             self.not_full
-                .wait_until(deadline, || match self.send_attempt(held.take()?) {
+                .wait_until(deadline, || match self.send_attempt::<true>(held.take()?) {
                     Ok(outcome) => Some(outcome),
                     Err(v) => {
                         held = Some(v);
@@ -223,7 +254,13 @@ impl<T, B: Buffer<T>> Chan<T, B> {
 
     #[inline]
     fn pop(&self) -> Option<T> {
-        let value = self.buffer.try_pop()?;
+        self.pop_with(B::try_pop)
+    }
+
+    /// `pop` with `pop` as the buffer's pop (exact or weak).
+    #[inline]
+    fn pop_with(&self, pop: impl FnOnce(&B) -> Option<T>) -> Option<T> {
+        let value = pop(&self.buffer)?;
         // The pop's head CAS is SeqCst (MpmcQueue), and a sender concludes "full" from the
         // head it reads after its fence.
         if B::BOUNDED {
@@ -233,20 +270,37 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         Some(value)
     }
 
-    /// One receive attempt: `Some(outcome)` once settled, `None` while empty.
+    /// One receive attempt: `Some(outcome)` once settled, `None` while empty (`EXACT`), or
+    /// maybe empty (weak: see `recv`). Disconnection is always judged exactly: a weak
+    /// attempt that sees it drains with an exact `pop` first.
     #[inline]
-    fn recv_attempt(&self) -> Option<Result<T, RecvTimeoutError>> {
-        match self.try_recv() {
+    fn recv_attempt<const EXACT: bool>(&self) -> Option<Result<T, RecvTimeoutError>> {
+        let popped = if EXACT {
+            self.pop()
+        } else {
+            self.pop_with(B::try_pop_weak)
+        };
+        let received = match popped {
+            Some(value) => Ok(value),
+            None => self.try_recv_empty(),
+        };
+        match received {
             Ok(value) => Some(Ok(value)),
             Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
             Err(TryRecvError::Empty) => None,
         }
     }
 
-    /// Receives, waiting for a message until `deadline` (`None`: forever).
+    /// Receives, waiting for a message until `deadline` (`None`: forever). As in `send`,
+    /// the attempts before the wait are weak (`MpmcQueue::pop_weak`), the wait's are exact.
     #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        match self.pop() {
+        let popped = if SPIN {
+            self.pop_with(B::try_pop_weak)
+        } else {
+            self.pop()
+        };
+        match popped {
             Some(value) => Ok(value),
             None => self.recv_wait(deadline),
         }
@@ -258,7 +312,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let backoff = Backoff::new();
         loop {
-            if let Some(outcome) = self.recv_attempt() {
+            if let Some(outcome) = self.recv_attempt::<false>() {
                 return outcome;
             }
             if !SPIN || backoff.is_completed() {
@@ -270,7 +324,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
 
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.not_empty
-            .wait_until(deadline, || self.recv_attempt())
+            .wait_until(deadline, || self.recv_attempt::<true>())
             .unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
@@ -405,5 +459,61 @@ impl<T, B: Buffer<T> + Sync> ChanOps<T> for Chan<T, B> {
     }
     fn unregister_send(&self, cx: &Context, oper: usize) {
         Chan::unregister_send(self, cx, oper);
+    }
+}
+
+#[cfg(all(test, not(routines_loom)))]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::lockfree::MpmcQueue;
+
+    /// A bounded buffer whose weak attempts always fail, as if a counterpart were forever
+    /// between claiming and releasing a slot.
+    struct Spurious(MpmcQueue<u32>);
+
+    impl Buffer<u32> for Spurious {
+        const BOUNDED: bool = true;
+        fn try_push(&self, value: u32) -> Result<(), u32> {
+            self.0.push(value)
+        }
+        fn try_pop(&self) -> Option<u32> {
+            self.0.pop()
+        }
+        fn try_push_weak(&self, value: u32) -> Result<(), u32> {
+            Err(value)
+        }
+        fn try_pop_weak(&self) -> Option<u32> {
+            None
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn capacity(&self) -> Option<usize> {
+            Some(self.0.capacity())
+        }
+    }
+
+    /// Weak verdicts only ever lead to another attempt: the exact attempt of the wait
+    /// decides, even with a deadline that has already passed.
+    #[test]
+    fn a_spurious_full_or_empty_never_decides_a_wait() {
+        let chan = Chan::new(Spurious(MpmcQueue::new(1)));
+        let past = Some(Instant::now());
+        assert!(chan.send(1, past).is_ok());
+        assert!(matches!(
+            chan.send(2, past),
+            Err(SendTimeoutError::Timeout(2))
+        ));
+        assert_eq!(chan.recv(past), Ok(1));
+        assert_eq!(chan.recv(past), Err(RecvTimeoutError::Timeout));
+        assert!(chan.send(3, None).is_ok());
+        assert_eq!(chan.recv(None), Ok(3));
+        assert!(chan.send(4, None).is_ok());
+        chan.disconnect();
+        // Disconnected: what is buffered is still received (exactly), then the error.
+        assert_eq!(chan.recv(None), Ok(4));
+        assert_eq!(chan.recv(None), Err(RecvTimeoutError::Disconnected));
     }
 }

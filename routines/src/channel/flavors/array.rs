@@ -19,6 +19,16 @@ impl<T, S: Storage<T>> Buffer<T> for MpmcQueue<T, S> {
         self.pop()
     }
 
+    #[inline]
+    fn try_push_weak(&self, value: T) -> Result<(), T> {
+        self.push_weak(value)
+    }
+
+    #[inline]
+    fn try_pop_weak(&self) -> Option<T> {
+        self.pop_weak()
+    }
+
     fn len(&self) -> usize {
         MpmcQueue::len(self)
     }
