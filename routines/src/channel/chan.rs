@@ -238,6 +238,17 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
     }
 
+    /// `try_recv` with a weak pop (CH-15): "empty" may be spurious. For attempts that an
+    /// exact one follows before anything is decided: a blocking receive's spin, a
+    /// selection's trying round.
+    #[inline]
+    pub(crate) fn try_recv_weak(&self) -> Result<T, TryRecvError> {
+        match self.pop_with(B::try_pop_weak) {
+            Some(value) => Ok(value),
+            None => self.try_recv_empty(),
+        }
+    }
+
     /// `try_recv` found the buffer empty: disconnected, or empty for now. Out of line so that
     /// a successful receive is only the pop.
     #[cold]
@@ -275,14 +286,10 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     /// attempt that sees it drains with an exact `pop` first.
     #[inline]
     fn recv_attempt<const EXACT: bool>(&self) -> Option<Result<T, RecvTimeoutError>> {
-        let popped = if EXACT {
-            self.pop()
+        let received = if EXACT {
+            self.try_recv()
         } else {
-            self.pop_with(B::try_pop_weak)
-        };
-        let received = match popped {
-            Some(value) => Ok(value),
-            None => self.try_recv_empty(),
+            self.try_recv_weak()
         };
         match received {
             Ok(value) => Some(Ok(value)),
@@ -403,6 +410,7 @@ pub(crate) trait ChanOps<T>: Sync {
     fn try_send(&self, value: T) -> Result<(), TrySendError<T>>;
     fn send(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>>;
     fn try_recv(&self) -> Result<T, TryRecvError>;
+    fn try_recv_weak(&self) -> Result<T, TryRecvError>;
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError>;
     fn disconnect(&self) -> bool;
     fn is_disconnected(&self) -> bool;
@@ -426,6 +434,9 @@ impl<T, B: Buffer<T> + Sync> ChanOps<T> for Chan<T, B> {
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {
         Chan::try_recv(self)
+    }
+    fn try_recv_weak(&self) -> Result<T, TryRecvError> {
+        Chan::try_recv_weak(self)
     }
     fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         Chan::recv(self, deadline)

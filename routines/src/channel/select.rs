@@ -30,7 +30,8 @@ use std::time::{Duration, Instant};
 
 use super::context::{Context, Selected};
 use super::error::{
-    ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TrySelectError,
+    ReadyTimeoutError, RecvError, SelectTimeoutError, SendError, TryReadyError, TryRecvError,
+    TrySelectError,
 };
 use super::flavors::zero::Reservation;
 use super::handles::{Flavor, RecvFlavor};
@@ -64,6 +65,12 @@ pub trait Operation<'a> {
     /// Runs only while the thread is registered nowhere (so it needs no context).
     #[doc(hidden)]
     fn try_select(&mut self) -> bool;
+    /// Step 1 of a trying round: `try_select`, but a bounded channel's "empty" may be
+    /// spurious (CH-15); the registration round re-checks exactly.
+    #[doc(hidden)]
+    fn try_select_weak(&mut self) -> bool {
+        self.try_select()
+    }
     /// Step 2: registers `cx` for operation `oper`; `true` if the operation is possible
     /// right now (the round is then aborted).
     #[doc(hidden)]
@@ -135,6 +142,18 @@ impl<'a, T> RecvOp<'a, T> {
 // `T: Send`); the received message is touched through `&mut` only, so it needs just `Send`.
 unsafe impl<T: Send> Sync for RecvOp<'_, T> {}
 
+impl<T> RecvOp<'_, T> {
+    /// Keeps the outcome of a receive attempt; `true` if it completed the operation.
+    fn keep(&mut self, received: Result<T, TryRecvError>) -> bool {
+        self.outcome = match received {
+            Ok(value) => Some(Ok(value)),
+            Err(e) if e.is_disconnected() => Some(Err(RecvError)),
+            Err(_) => None,
+        };
+        self.outcome.is_some()
+    }
+}
+
 impl<T> fmt::Debug for RecvOp<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvOp").finish_non_exhaustive()
@@ -145,13 +164,16 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
     fn try_select(&mut self) -> bool {
         // On a rendezvous channel `try_recv` also pairs with a selecting sender (it claims
         // it and waits for its value).
-        let outcome = match self.receiver.try_recv() {
-            Ok(value) => Some(Ok(value)),
-            Err(e) if e.is_disconnected() => Some(Err(RecvError)),
-            Err(_) => None,
+        self.keep(self.receiver.try_recv())
+    }
+
+    fn try_select_weak(&mut self) -> bool {
+        let received = match self.receiver.recv_flavor() {
+            RecvFlavor::Chan(Flavor::Array(chan)) => chan.try_recv_weak(),
+            RecvFlavor::Chan(Flavor::Static(chan)) => chan.try_recv_weak(),
+            _ => return self.try_select(),
         };
-        self.outcome = outcome;
-        self.outcome.is_some()
+        self.keep(received)
     }
 
     fn register(&mut self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
@@ -452,7 +474,7 @@ pub fn run<'a, S: OpSlot<'a>>(
             }
         }
         order.iter().copied().find(|&i| match mode {
-            Mode::Select => ops[i].op().try_select(),
+            Mode::Select => ops[i].op().try_select_weak(),
             Mode::Ready => ops[i].op().is_ready(),
         })
     };
