@@ -264,7 +264,9 @@ pub(super) struct WorkerThread {
 }
 
 impl WorkerThread {
-    /// The worker running on this thread, if any.
+    /// The worker running on this thread, if any. Inline: every `join` asks (a thread-local
+    /// read, but a call through the GOT when left out of line).
+    #[inline]
     pub(super) fn current<'a>() -> Option<&'a WorkerThread> {
         let ptr = CURRENT.with(Cell::get);
         // SAFETY: CURRENT points at the worker on this thread's stack while the worker
@@ -274,6 +276,7 @@ impl WorkerThread {
     }
 
     /// Runs `f` with the current worker; for code that only ever runs on a worker.
+    #[inline]
     pub(super) fn with_current<R>(f: impl FnOnce(&WorkerThread) -> R) -> R {
         f(Self::current().expect("scheduler job ran outside a worker thread"))
     }
