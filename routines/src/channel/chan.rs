@@ -4,9 +4,12 @@
 //! Waiting uses the library's one parking protocol, [`WaitQueue`]: a sender that finds the
 //! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
 //! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
-//! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). Every
-//! successful push notifies one parked receiver; every successful pop of a bounded buffer
-//! notifies one parked sender; disconnection notifies everybody.
+//! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). The
+//! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
+//! it costs the other side no cache line); the attempt inside the park is exact, so only an
+//! exact verdict ever decides a sleep or a timeout (spec CH-15). Every successful push
+//! notifies one parked receiver; every successful pop of a bounded buffer notifies one
+//! parked sender; disconnection notifies everybody.
 //!
 //! Disconnection is one flag, set when the last sender or the last receiver goes, or on an
 //! explicit `close()`. Sends then fail and hand the value back; receivers still drain what is
