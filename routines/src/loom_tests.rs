@@ -868,6 +868,51 @@ mod deque {
         });
     }
 
+    /// The asymmetric fence (LF-67), with the barrier modelled: the owner starts disarmed and
+    /// pops twice without a fence unless armed; the thief's first steal issues the barrier
+    /// and arms, its second finds it armed (or, after the owner's quiet pop disarmed it under
+    /// loom's `DISARM_AFTER` of 1, issues it again).
+    #[test]
+    fn deque_asymmetric_owner_pops_race_a_thief_that_arms() {
+        model(|| {
+            let w = Worker::new_lifo_asymmetric();
+            w.push(0);
+            w.push(1);
+            w.push(2);
+            let s = w.stealer();
+            let thief = thread::spawn(move || [s.steal().success(), s.steal().success()]);
+            let mine = [w.pop(), w.pop()];
+            let theirs = thief.join().unwrap();
+            let got = mine.into_iter().chain(theirs).flatten();
+            assert_taken_once(got.collect(), &w, &[0, 1, 2]);
+        });
+    }
+
+    /// As above with a LIFO batch thief, which claims one element after another inside one
+    /// entry.
+    #[test]
+    fn deque_asymmetric_owner_pops_race_a_batch_thief() {
+        model(|| {
+            let w = Worker::new_lifo_asymmetric();
+            w.push(0);
+            w.push(1);
+            w.push(2);
+            let s = w.stealer();
+            let thief = thread::spawn(move || {
+                let mine = Worker::new_fifo();
+                let first = s.steal_batch_and_pop(&mine).success();
+                first
+                    .into_iter()
+                    .chain(::core::iter::from_fn(|| mine.pop()))
+                    .collect::<Vec<_>>()
+            });
+            let mine = [w.pop(), w.pop()];
+            let mut got = thief.join().unwrap();
+            got.extend(mine.into_iter().flatten());
+            assert_taken_once(got, &w, &[0, 1, 2]);
+        });
+    }
+
     #[test]
     fn deque_lifo_batch_steal_races_the_owner() {
         model(|| {

@@ -287,6 +287,88 @@ fn fifo_owner_pops_every_third_while_two_thieves_steal() {
     owner_and_thieves(false, 2, false);
 }
 
+/// The shape of `join`: the owner pushes two items and pops until it has both back or the
+/// deque is empty, `rounds` times, so that the deque stays at 0-2 elements and a thief's
+/// claim races the owner's pop for the same element. Two thieves steal singly, pausing
+/// `pause` spins after each attempt. Every item must be seen once and dropped once.
+fn join_shape(rounds: usize, pause: u32, batch: bool) {
+    watchdog(300, move || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let w: Worker<DropCounter> = Worker::new_lifo();
+        let owner_done = AtomicBool::new(false);
+        let mut seen: Vec<usize> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let (s, owner_done) = (w.stealer(), &owner_done);
+                    scope.spawn(move || {
+                        let mut got = Vec::new();
+                        let mine = Worker::new_lifo();
+                        loop {
+                            let finished = owner_done.load(Ordering::Acquire);
+                            let stolen = if batch {
+                                s.steal_batch_and_pop(&mine)
+                            } else {
+                                s.steal()
+                            };
+                            match stolen {
+                                Steal::Success(item) => got.push(item.value),
+                                Steal::Empty if finished => break,
+                                Steal::Empty | Steal::Retry => std::hint::spin_loop(),
+                            }
+                            got.extend(std::iter::from_fn(|| mine.pop()).map(|item| item.value));
+                            (0..pause).for_each(|_| std::hint::spin_loop());
+                        }
+                        got
+                    })
+                })
+                .collect();
+            let mut mine = Vec::new();
+            for i in 0..rounds {
+                (0..3).for_each(|k| w.push(DropCounter::new(3 * i + k, &drops)));
+                for _ in 0..3 {
+                    mine.extend(w.pop().map(|item| item.value));
+                }
+            }
+            owner_done.store(true, Ordering::Release);
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .chain(mine)
+                .collect()
+        });
+        seen.sort_unstable();
+        assert_eq!(seen.len(), 3 * rounds, "lost or duplicated items");
+        assert!(
+            seen.iter().enumerate().all(|(i, &v)| i == v),
+            "lost or duplicated items"
+        );
+        drop(w);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            3 * rounds,
+            "every item dropped once"
+        );
+    });
+}
+
+/// Thieves that never pause keep the owner's pops fenced (LF-67).
+// spec: LF-65, LF-67
+#[test]
+fn lifo_owner_in_join_shape_while_two_thieves_steal() {
+    join_shape(stress(100_000), 0, false);
+}
+
+/// Thieves that come by now and then: between visits the owner pops without a fence, so each
+/// visit's first claims race unfenced pops, ordered only by the thief's barrier (LF-67).
+// spec: LF-67
+#[test]
+fn lifo_owner_in_join_shape_while_two_thieves_come_by() {
+    // Long enough for the owner to disarm between visits (miri is ~1000x slower).
+    let pause = if cfg!(miri) { 4 } else { 4_000 };
+    join_shape(stress(2_000_000), pause, false);
+    join_shape(stress(2_000_000), pause, true);
+}
+
 // spec: LF-65, LF-62
 #[test]
 fn lifo_owner_with_two_batch_thieves() {

@@ -36,6 +36,30 @@
 //!    slot racily; every store of `bottom` here is Release (a plain store on x86). Miri's race
 //!    detector found this; loom, whose release sequences still follow C++11, does not.
 //!
+//! **Asymmetric fence.** The owner's LIFO `pop` must order its `bottom` store before its `top`
+//! load, and a thief its `top` load before its `bottom` load (Lê et al.'s fence pair). In a
+//! `join`-heavy program the owner pops millions of times per second and thieves come rarely,
+//! so the owner's fence (a locked instruction, about a quarter of a `join` on x86) is moved
+//! to the thieves where the process can use `membarrier(2)` (see `core::membarrier`). Each
+//! LIFO deque has a `guard` word: the thieves inside a steal (counted in units of `THIEF`) and
+//! an `ARMED` bit. A thief first checks, with the usual fence pair, that the deque is not
+//! empty (searching empty deques stays cheap); then it counts itself in, and if `ARMED` was
+//! clear it issues the process-wide barrier and sets `ARMED`; then it claims as before, and
+//! counts itself out when done. The owner's `pop` stores `bottom`, loads `guard`, fences only
+//! if `guard` is non-zero, and loads `top`, in that program order. If it read 0, the thief's
+//! increment had not reached it, so the barrier the thief injects falls after that load: either
+//! between the `bottom` store and the `top` load (it is the fence), or after the `top` load
+//! (the whole pop is visible to the thief's claim, which comes after the barrier). A pop that
+//! reads non-zero fences, and every thief fences, so that case is Lê et al.'s. A thief may
+//! skip the barrier only when it finds `ARMED`: `guard` has then been non-zero ever since the
+//! increment that preceded the barrier of the thief that armed it. The owner disarms (CAS
+//! `ARMED` -> 0, so never with a thief inside) after `DISARM_AFTER` pops in a row that found it
+//! armed and empty, so a burst of steals pays one barrier and the pops between bursts pay
+//! none; a new deque starts armed, so a short-lived one pays none at all. FIFO deques, and every deque under loom, under miri or without `membarrier`, are
+//! `PINNED`: armed with a thief that never leaves, so the owner always fences and no thief
+//! ever issues the barrier. Loom checks the pinned protocol; the unpinned one rests on the
+//! argument above and on the kernel's guarantee.
+//!
 //! Retired buffers are never freed while a thief could hold a pointer to one: each buffer
 //! keeps a link to the one it replaced, and the whole chain is freed when the last handle
 //! ([`Worker`] or [`Stealer`]) is dropped. The buffer doubles and never shrinks, so the chain
@@ -60,9 +84,9 @@ use ::core::mem::MaybeUninit;
 use ::core::ptr;
 
 use super::SegQueue;
-use crate::core::CachePadded;
+use crate::core::{membarrier, CachePadded};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use crate::loom::sync::atomic::{compiler_fence, fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use crate::loom::sync::Arc;
 
 /// Slots in a new deque's buffer (2 under loom, so that models wrap and grow).
@@ -73,6 +97,22 @@ const MAX_BATCH: usize = 32;
 const GEN_SHIFT: u32 = 56;
 /// Positions are counted modulo 2^56 (differences are taken as signed 56-bit numbers).
 const POS_MASK: u64 = (1 << GEN_SHIFT) - 1;
+/// `guard` bit: a process-wide barrier has been issued since `guard` last left 0, so a LIFO
+/// owner that reads `guard` now fences (see "Asymmetric fence" in the module docs).
+const ARMED: u64 = 1;
+/// `guard` counts the thieves inside a LIFO steal in units of this.
+const THIEF: u64 = 2;
+/// `guard` of a deque whose owner always fences: armed, with a thief that never leaves.
+const PINNED: u64 = ARMED | THIEF;
+/// A LIFO owner that finds `guard` armed with no thief inside for this many pops in a row
+/// disarms it, and pops without a fence until the next thief comes. Ski rental: fence until
+/// the fences have cost about what a barrier costs (a fence is ~1.6 ns here, a barrier 2-10
+/// us with the other CPU busy), then stop. 1 under loom, so that models disarm.
+const DISARM_AFTER: u32 = if cfg!(routines_loom) { 1 } else { 4096 };
+/// A new asymmetric deque's `guard`: armed, so that short-lived pools and bursts of steals
+/// right after construction pay no barrier. Under loom 0, so that models start with the
+/// first thief's barrier.
+const INITIAL_GUARD: u64 = if cfg!(routines_loom) { 0 } else { ARMED };
 
 /// The position part of a `top` word (or a bottom position, which has no generation).
 #[inline]
@@ -222,6 +262,13 @@ struct OwnerSide<T> {
 struct Inner<T> {
     /// `generation << GEN_SHIFT | position` of the oldest element; claimed by CAS.
     top: CachePadded<AtomicU64>,
+    /// Thieves inside a LIFO steal (in units of `THIEF`) and the `ARMED` bit; `PINNED` for
+    /// FIFO deques and where the asymmetric fence is unavailable.
+    guard: CachePadded<AtomicU64>,
+    /// Under loom, a deque built by `Worker::new_lifo_asymmetric` stands in for the
+    /// process-wide barrier with this model; every other deque is pinned.
+    #[cfg(routines_loom)]
+    barrier: Option<BarrierModel>,
     owner: CachePadded<OwnerSide<T>>,
     /// The deque owns its `T`s (and its buffers).
     _owns: PhantomData<T>,
@@ -234,9 +281,23 @@ unsafe impl<T: Send> Send for Inner<T> {}
 unsafe impl<T: Send> Sync for Inner<T> {}
 
 impl<T> Inner<T> {
-    fn new() -> Self {
+    /// A deque of `flavor`; a LIFO one is asymmetric (its owner may pop without a fence)
+    /// where `membarrier` is available. Under loom only `asymmetric_model` makes it so.
+    fn new(flavor: Flavor, asymmetric_model: bool) -> Self {
+        let asymmetric = if cfg!(routines_loom) {
+            asymmetric_model
+        } else {
+            flavor == Flavor::Lifo && membarrier::available()
+        };
         Self {
             top: CachePadded::new(AtomicU64::new(0)),
+            guard: CachePadded::new(AtomicU64::new(if asymmetric {
+                INITIAL_GUARD
+            } else {
+                PINNED
+            })),
+            #[cfg(routines_loom)]
+            barrier: asymmetric.then(BarrierModel::default),
             owner: CachePadded::new(OwnerSide {
                 bottom: AtomicU64::new(0),
                 buffer: AtomicPtr::new(Buffer::alloc(MIN_CAP, 0, 0, ptr::null_mut())),
@@ -252,6 +313,41 @@ impl<T> Inner<T> {
         let t = self.top.load(Ordering::SeqCst);
         let b = self.owner.bottom.load(Ordering::SeqCst);
         usize::try_from(distance(pos(t), b)).unwrap_or(0)
+    }
+
+    /// Whether a thief would find nothing to claim: `claim`'s own emptiness test, made before
+    /// a LIFO thief enters (so that searching an empty deque never costs a barrier).
+    fn looks_empty(&self) -> bool {
+        // Acquire: as in `claim`.
+        let t = self.top.load(Ordering::Acquire);
+        // SeqCst fence: as in `claim` (pairs with the owner's fence in `pop`).
+        fence(Ordering::SeqCst);
+        // Acquire: as in `claim`.
+        distance(pos(t), self.owner.bottom.load(Ordering::Acquire)) <= 0
+    }
+
+    /// A LIFO thief's entry: counts the thief in `guard` and, unless `guard` was already
+    /// armed, injects the process-wide barrier that orders the owner's unfenced pops, then
+    /// arms it. The owner reads `guard` in every pop: from the barrier on, until the thief
+    /// leaves and the owner disarms, its pops fence.
+    fn enter(&self) -> ThiefGuard<'_> {
+        // AcqRel: the Acquire half pairs with the AcqRel `fetch_or(ARMED)` below made by an
+        // earlier thief (its barrier happened before our claims); the count keeps the owner's
+        // disarming CAS from succeeding while we are inside.
+        let before = self.guard.fetch_add(THIEF, Ordering::AcqRel);
+        if before & ARMED == 0 {
+            #[cfg(routines_loom)]
+            self.barrier
+                .as_ref()
+                .expect("only modelled deques start disarmed under loom")
+                .heavy();
+            #[cfg(not(routines_loom))]
+            membarrier::heavy();
+            // AcqRel: pairs with the Acquire `fetch_add` above of later thieves and with the
+            // owner's Acquire `guard` load in `pop`.
+            self.guard.fetch_or(ARMED, Ordering::AcqRel);
+        }
+        ThiefGuard { guard: &self.guard }
     }
 
     /// A thief's claim of up to `max` (about half of the) elements from `top`, by one CAS. On
@@ -307,6 +403,93 @@ impl<T> Inner<T> {
     }
 }
 
+/// Under loom: the process-wide barrier of `core::membarrier`, modelled for one deque's owner.
+///
+/// The real barrier makes the owner execute a full fence at some point of its program while
+/// the thief's call is in progress. Here the owner's LIFO `pop` has *points* (its start, after
+/// the `bottom` store, after the `guard` load, its end) where it reads `word` by RMW and, if a
+/// request is pending, fences and clears it; between pops the owner is outside (`IN_POP`
+/// clear). A thief's `heavy` sets `REQUEST`; if the owner is inside a pop, it waits until a
+/// point has served the request or the pop has ended (whose last point serves it). If the
+/// owner is outside, the barrier lands before its next pop: that pop's first point serves it
+/// (its RMW comes after the thief's in `word`'s order), and the owner's earlier pops are
+/// visible to the thief (its RMW reads the owner's last one). All of `word`'s accesses are
+/// RMWs, so every read is of the latest value and no ordering is assumed that loom's
+/// treatment of `SeqCst` would not give.
+#[cfg(routines_loom)]
+#[derive(Default)]
+struct BarrierModel {
+    /// `IN_POP | REQUEST`.
+    word: AtomicU64,
+}
+
+#[cfg(routines_loom)]
+impl BarrierModel {
+    const IN_POP: u64 = 1;
+    const REQUEST: u64 = 2;
+
+    fn enter_pop(&self) {
+        // AcqRel: `word` is the model's synchronisation; see the type's docs.
+        self.word.fetch_or(Self::IN_POP, Ordering::AcqRel);
+        self.point();
+    }
+
+    fn leave_pop(&self) {
+        self.point();
+        // AcqRel: as above; a thief that reads this sees the whole pop.
+        self.word.fetch_and(!Self::IN_POP, Ordering::AcqRel);
+    }
+
+    /// A point of the owner's pop where the barrier may land.
+    fn point(&self) {
+        // AcqRel (an RMW, so the latest value): as above.
+        let mut word = self.word.fetch_add(0, Ordering::AcqRel);
+        while word & Self::REQUEST != 0 {
+            fence(Ordering::SeqCst);
+            // AcqRel: a thief that reads the cleared request comes after our fence.
+            match self.word.compare_exchange(
+                word,
+                word & !Self::REQUEST,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(now) => word = now, // a newer request: fence again
+            }
+        }
+    }
+
+    /// The thief's side: returns once the barrier has landed (or will land before the
+    /// owner's next pop).
+    fn heavy(&self) {
+        fence(Ordering::SeqCst);
+        // AcqRel: as above.
+        let mut word = self.word.fetch_or(Self::REQUEST, Ordering::AcqRel);
+        while word & Self::IN_POP != 0 {
+            crate::loom::thread::yield_now();
+            // AcqRel (an RMW, so the latest value): as above.
+            word = self.word.fetch_add(0, Ordering::AcqRel);
+            if word & Self::REQUEST == 0 {
+                break;
+            }
+        }
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// A LIFO thief's presence in `guard`, from `Inner::enter` until dropped.
+struct ThiefGuard<'a> {
+    guard: &'a AtomicU64,
+}
+
+impl Drop for ThiefGuard<'_> {
+    fn drop(&mut self) {
+        // Release: pairs with the owner's AcqRel disarming CAS; our claims (CAS on `top`)
+        // happen before its next unfenced pop.
+        self.guard.fetch_sub(THIEF, Ordering::Release);
+    }
+}
+
 impl<T> Drop for Inner<T> {
     fn drop(&mut self) {
         // `&mut self`: no other handle exists; Relaxed loads suffice.
@@ -357,6 +540,8 @@ pub struct Worker<T> {
     /// `Worker` `!Sync`: only one thread at a time acts as the owner.
     ring: Cell<Ring<T>>,
     flavor: Flavor,
+    /// LIFO pops in a row that found `guard` armed with no thief inside (see `DISARM_AFTER`).
+    quiet_pops: Cell<u32>,
 }
 
 // SAFETY: the cached pointer is to a buffer owned by `inner`, which moves along with the
@@ -390,14 +575,26 @@ impl<T> Worker<T> {
         Self::with_flavor(Flavor::Lifo)
     }
 
+    /// Under loom: a LIFO deque whose owner pops without a fence while disarmed, with the
+    /// process-wide barrier modelled by `BarrierModel`.
+    #[cfg(all(routines_loom, test))]
+    pub(crate) fn new_lifo_asymmetric() -> Self {
+        Self::build(Flavor::Lifo, true)
+    }
+
     fn with_flavor(flavor: Flavor) -> Self {
-        let inner = Arc::new(Inner::new());
+        Self::build(flavor, false)
+    }
+
+    fn build(flavor: Flavor, asymmetric_model: bool) -> Self {
+        let inner = Arc::new(Inner::new(flavor, asymmetric_model));
         // SAFETY: the deque's first buffer, live as long as `inner`.
         let ring = Cell::new(unsafe { Ring::of(inner.owner.buffer.load(Ordering::Relaxed)) });
         Self {
             inner,
             ring,
             flavor,
+            quiet_pops: Cell::new(0),
         }
     }
 
@@ -485,6 +682,18 @@ impl<T> Worker<T> {
     }
 
     fn pop_lifo(&self) -> Option<T> {
+        #[cfg(routines_loom)]
+        if let Some(barrier) = &self.inner.barrier {
+            barrier.enter_pop();
+            let popped = self.pop_lifo_inner();
+            barrier.leave_pop();
+            return popped;
+        }
+        self.pop_lifo_inner()
+    }
+
+    #[inline]
+    fn pop_lifo_inner(&self) -> Option<T> {
         let inner = &*self.inner;
         // Only the owner writes `bottom` and `buffer`: Relaxed reads of our own stores.
         let b = inner.owner.bottom.load(Ordering::Relaxed);
@@ -500,9 +709,24 @@ impl<T> Worker<T> {
         // release sequence, so a thief reading it would read the slot unsynchronised (miri's
         // race detector found this). On x86 a release store is a plain store.
         inner.owner.bottom.store(new_b, Ordering::Release);
-        // SeqCst fence (Lê et al.): the `bottom` store is ordered before the `top` load; pairs
-        // with the thieves' fence in `Inner::claim`.
-        fence(Ordering::SeqCst);
+        // The `bottom` store is ordered before the `top` load either by a SeqCst fence (Lê et
+        // al.; pairs with the thieves' fence in `Inner::claim`) or, while `guard` is 0, by the
+        // barrier a thief's `Inner::enter` injects (see "Asymmetric fence" in the module
+        // docs). The compiler fences keep the program order the argument needs: `bottom`
+        // store, `guard` load, `top` load.
+        compiler_fence(Ordering::SeqCst);
+        #[cfg(routines_loom)]
+        inner.barrier.as_ref().map(BarrierModel::point);
+        // Acquire: pairs with the AcqRel `fetch_or(ARMED)` in `Inner::enter`, and keeps the
+        // `top` load below after this load on weakly ordered hardware.
+        let guard = inner.guard.load(Ordering::Acquire);
+        if guard != 0 {
+            fence(Ordering::SeqCst);
+            self.count_quiet_pop(guard);
+        }
+        compiler_fence(Ordering::SeqCst);
+        #[cfg(routines_loom)]
+        inner.barrier.as_ref().map(BarrierModel::point);
         let t = inner.top.load(Ordering::Relaxed);
         let ring = self.ring.get();
         match distance(pos(t), b) {
@@ -525,6 +749,29 @@ impl<T> Worker<T> {
             // SAFETY: more than one element: thieves can claim at most up to `new_b` - 1 now (Lê et al.), so position `new_b` is ours.
             _ => Some(unsafe { Self::take_own(ring, new_b, false) }),
         }
+    }
+
+    /// After `DISARM_AFTER` fenced pops in a row with no thief inside, disarms `guard`, so
+    /// that pops go without a fence until the next thief arms it again.
+    #[inline]
+    fn count_quiet_pop(&self, guard: u64) {
+        if guard != ARMED {
+            self.quiet_pops.set(0); // a thief is inside (or the deque is pinned)
+            return;
+        }
+        let quiet = self.quiet_pops.get() + 1;
+        if quiet < DISARM_AFTER {
+            self.quiet_pops.set(quiet);
+            return;
+        }
+        self.quiet_pops.set(0);
+        // AcqRel: pairs with the thieves' `fetch_add`/`fetch_sub` in `Inner::enter` and
+        // `ThiefGuard::drop`. It succeeds only with no thief inside; a thief arriving after it
+        // finds `ARMED` clear and issues a barrier before it claims. Failure changes nothing.
+        let _ = self
+            .inner
+            .guard
+            .compare_exchange(ARMED, 0, Ordering::AcqRel, Ordering::Relaxed);
     }
 
     fn pop_fifo(&self) -> Option<T> {
@@ -772,6 +1019,10 @@ impl<T> Stealer<T> {
     /// assert_eq!(w.stealer().steal(), Steal::Success(1));
     /// ```
     pub fn steal(&self) -> Steal<T> {
+        let _inside = match self.enter() {
+            Some(inside) => inside,
+            None => return Steal::Empty,
+        };
         match self.inner.claim(1) {
             // SAFETY: we claimed position `p` against `buffer`.
             Ok((buffer, p, _, _)) => Steal::Success(unsafe { Inner::take_claimed(buffer, p) }),
@@ -865,12 +1116,27 @@ impl<T> Stealer<T> {
             .map(|first| first.expect("a successful pop steal returns its first element"))
     }
 
+    /// Enters a LIFO deque as a thief (`None`: it looked empty, nothing to claim). FIFO
+    /// owners never pop without a CAS, so thieves of FIFO deques need no guard.
+    #[inline]
+    fn enter(&self) -> Option<Option<ThiefGuard<'_>>> {
+        match self.flavor {
+            Flavor::Fifo => Some(None),
+            Flavor::Lifo if self.inner.looks_empty() => None,
+            Flavor::Lifo => Some(Some(self.inner.enter())),
+        }
+    }
+
     /// The batch steals: claims up to `limit` elements, returns the first (in this deque's pop
     /// order) when `pop_first`, and moves the others into `dest`.
     fn steal_into(&self, dest: &Worker<T>, limit: usize, pop_first: bool) -> Steal<Option<T>> {
         // Make room first (for a default-sized batch), so that no allocation falls between a
         // claim and its read; `push_batch` makes more room if a larger batch is claimed.
         dest.reserve(limit.min(MAX_BATCH + 1));
+        let _inside = match self.enter() {
+            Some(inside) => inside,
+            None => return Steal::Empty,
+        };
         let (buffer, start, n, len) = match self.inner.claim(match self.flavor {
             Flavor::Fifo => limit,
             Flavor::Lifo => 1,
@@ -1227,5 +1493,65 @@ impl<T> FromIterator<Steal<T>> for Steal<T> {
         } else {
             Steal::Empty
         }
+    }
+}
+
+#[cfg(all(test, not(routines_loom)))]
+mod tests {
+    use super::*;
+
+    fn guard<T>(w: &Worker<T>) -> u64 {
+        w.inner.guard.load(Ordering::SeqCst)
+    }
+
+    /// The guard's life: a LIFO deque starts armed (where the barrier exists), `DISARM_AFTER`
+    /// quiet pops disarm it, a thief arms it again and leaves it armed with no thief counted,
+    /// and a thief inside holds it armed however many pops go by. FIFO deques stay pinned.
+    #[test]
+    fn thieves_arm_the_guard_and_quiet_pops_disarm_it() {
+        let w = Worker::new_lifo();
+        let s = w.stealer();
+        if !membarrier::available() {
+            assert_eq!(guard(&w), PINNED);
+            return;
+        }
+        assert_eq!(guard(&w), ARMED);
+        for i in 0..DISARM_AFTER {
+            assert_eq!(guard(&w), ARMED, "still armed after {i} quiet pops");
+            w.push(i);
+            assert_eq!(w.pop(), Some(i));
+        }
+        assert_eq!(guard(&w), 0, "disarmed after DISARM_AFTER quiet pops");
+        assert_eq!(s.steal(), Steal::Empty);
+        assert_eq!(guard(&w), 0, "a thief that finds nothing does not arm");
+        w.push(0);
+        w.push(1);
+        assert_eq!(s.steal(), Steal::Success(0));
+        assert_eq!(guard(&w), ARMED);
+        for i in 1..DISARM_AFTER {
+            w.push(i);
+            assert_eq!(w.pop(), Some(i));
+            assert_eq!(guard(&w), ARMED, "still armed after {i} quiet pops");
+        }
+        w.push(DISARM_AFTER);
+        assert_eq!(w.pop(), Some(DISARM_AFTER));
+        assert_eq!(guard(&w), 0, "disarmed after DISARM_AFTER quiet pops");
+        assert_eq!(w.pop(), Some(1));
+        assert_eq!(guard(&w), 0, "unfenced pops leave it disarmed");
+
+        w.push(7);
+        let inside = w.inner.enter();
+        assert_eq!(guard(&w), ARMED | THIEF);
+        for _ in 0..2 * DISARM_AFTER {
+            w.push(8);
+            assert_eq!(w.pop(), Some(8));
+        }
+        assert_eq!(guard(&w), ARMED | THIEF, "never disarmed under a thief");
+        drop(inside);
+        assert_eq!(guard(&w), ARMED);
+        assert_eq!(w.pop(), Some(7));
+
+        let fifo = Worker::<u8>::new_fifo();
+        assert_eq!(guard(&fifo), PINNED);
     }
 }

@@ -12,6 +12,8 @@ pub(crate) mod sync {
         pub(crate) use loom::sync::atomic::{
             fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
         };
+        /// Not modelled by loom; a deque's owner always fences under loom (see `deque.rs`).
+        pub(crate) use std::sync::atomic::compiler_fence;
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) mod sync {
     pub(crate) use std::sync::{Arc, Condvar, Mutex};
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{fence, Ordering};
+        pub(crate) use std::sync::atomic::{compiler_fence, fence, Ordering};
 
         /// Newtypes over the std atomics: the rest of the crate names these, never the std
         /// types (which clippy's `disallowed-types` rejects outside this file). Methods come
