@@ -1,7 +1,7 @@
 //! Profiling and A/B aid: runs one work-stealing workload on one contender, one pool for
 //! the whole process, and prints the median per-iteration time. Alternate processes to
 //! compare contenders on a noisy machine:
-//! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort]`
+//! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort|scope]`
 //! (`THREADS=n` workers, 2 by default; `FRESH=1` for a new pool per iteration; `FIB=n`
 //! for fib(n), 27 by default; `QUARTILES=1` prints the quartiles too).
 
@@ -35,6 +35,11 @@ fn run<S: BenchStealer>(workload: &str) {
             match workload {
                 "sum" => assert_eq!(pool.install(|| ws_sum::<S>(&data)), 3_999_999 * 2_000_000),
                 "sort" => pool.install(|| ws_quicksort::<S>(&mut v)),
+                "scope" => {
+                    let sum = std::sync::atomic::AtomicU64::new(0);
+                    pool.install(|| S::scope_spawns(1_000, &sum));
+                    assert_eq!(sum.into_inner(), 1_000 * 999 / 2);
+                }
                 _ => assert_eq!(pool.install(|| ws_fib::<S>(fib_n)), expect),
             }
             start.elapsed()
