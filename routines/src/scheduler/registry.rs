@@ -416,6 +416,13 @@ impl WorkerThread {
 
     /// Runs jobs until `done()`; sleeps when there are none. See the module docs for which
     /// jobs a wait runs.
+    #[cfg_attr(
+        routines_loom,
+        allow(
+            clippy::absurd_extreme_comparisons,
+            reason = "IDLE_ROUNDS is 0 under loom"
+        )
+    )]
     pub(super) fn wait_until(&self, done: impl Fn() -> bool, nested: Nested) {
         let stealing = self.stealing.get() || nested == Nested::TopLevel;
         let backoff = Backoff::new();
