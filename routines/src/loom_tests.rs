@@ -1316,6 +1316,26 @@ mod scheduler {
         });
     }
 
+    /// `join` with two jobs: only the finish that makes `finished` reach `submitted` wakes
+    /// it, and it returns only after both jobs' effects are visible.
+    #[test]
+    fn pool_join_waits_for_the_last_of_two_jobs() {
+        model(|| {
+            let pool = ThreadPool::new(1);
+            let ran = Arc::new(AtomicUsize::new(0));
+            for _ in 0..2 {
+                let r = Arc::clone(&ran);
+                pool.execute(move || {
+                    r.fetch_add(1, Ordering::Relaxed);
+                })
+                .unwrap();
+            }
+            pool.join();
+            assert_eq!(ran.load(Ordering::Relaxed), 2);
+            pool.shutdown();
+        });
+    }
+
     /// `join` returns only after the job's effects are visible.
     #[test]
     fn pool_join_sees_finished_jobs() {

@@ -232,6 +232,24 @@ impl WaitQueue {
         state != 0
     }
 
+    /// [`notify_all`](Self::notify_all) after a SeqCst read-modify-write, as
+    /// [`notify_one_after_seqcst_rmw`](Self::notify_one_after_seqcst_rmw), and only if
+    /// `worth_it()` (asked only when someone waits): for a caller whose change completes the
+    /// waiters' condition only sometimes. `worth_it` must be true whenever the change may have
+    /// made a waiter's condition true.
+    #[inline]
+    pub(crate) fn notify_all_after_seqcst_rmw_if(&self, worth_it: impl FnOnce() -> bool) {
+        if cfg!(routines_loom) {
+            // SeqCst fence F2, as in `notify`.
+            fence(Ordering::SeqCst);
+        }
+        // SeqCst: L in the argument of `notify_one_after_seqcst_rmw`.
+        let state = self.waiters.load(Ordering::SeqCst);
+        if state & UNCLAIMED_MASK != 0 && worth_it() {
+            self.notify_slow(true);
+        }
+    }
+
     #[inline]
     fn notify(&self, all: bool) -> bool {
         // SeqCst fence F2: pairs with F1 in `wait_until`; orders the caller's condition

@@ -17,14 +17,26 @@
 //! always either run (or dropped, under `STOP`) before the workers leave. Workers park on a
 //! [`WaitQueue`] whose attempt re-checks all of this, so no wake-up is lost.
 //!
-//! `pending` counts jobs submitted and not yet finished (run or dropped); `join` waits on a
-//! second queue until it is zero.
+//! `submitted` counts jobs accepted, `finished` jobs run or dropped, each on its own cache
+//! line (the submitting thread and the workers then never write the same line per job).
+//! `join` waits on a second queue until it reads `finished` and then `submitted` equal:
+//! every finish happens after its job's submission, so the jobs counted in `finished` are
+//! among those counted in the later read of `submitted`, and equal counts mean equal sets.
+//! A worker whose finish makes the counts equal while someone waits in `join` wakes it: its
+//! SeqCst `finished` increment, then a SeqCst load of the queue's waiters (the fenceless
+//! notify of `WaitQueue`), so either it sees the waiter or the waiter's re-check sees the
+//! increment.
+//!
+//! `closed` mirrors the flags for the workers' per-job `STOP` check and their spin, so that
+//! they never read `gate`, which every submission changes twice: sharing that line with the
+//! workers cost the submitting thread a cache-line transfer per change. The flags are set in
+//! `closed` first, then in `gate`; only `gate` decides whether a worker may leave.
 
 use ::core::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::core::{spin_until, WaitQueue};
+use crate::core::{spin_until, CachePadded, WaitQueue};
 use crate::future::{promise, Future, Panic};
 use crate::lockfree::SegQueue;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
@@ -41,12 +53,16 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 struct Inner {
     jobs: SegQueue<Job>,
     /// `SHUT | STOP | submissions * SUBMITTING`; see the module docs.
-    gate: AtomicUsize,
-    /// Jobs submitted and not yet run or dropped.
-    pending: AtomicUsize,
+    gate: CachePadded<AtomicUsize>,
+    /// `SHUT | STOP` as in `gate`, set before it; read by workers (see the module docs).
+    closed: CachePadded<AtomicUsize>,
+    /// Jobs accepted (incremented by submitters only).
+    submitted: CachePadded<AtomicUsize>,
+    /// Jobs run or dropped (incremented by workers only).
+    finished: CachePadded<AtomicUsize>,
     /// Idle workers park here.
     work: WaitQueue,
-    /// `join` parks here until `pending` is zero.
+    /// `join` parks here until `finished` reaches `submitted`.
     idle: WaitQueue,
     panic_handler: Option<PanicHandler>,
 }
@@ -62,8 +78,8 @@ impl Inner {
         let mut found = None;
         spin_until(|| {
             found = self.jobs.pop();
-            // Acquire: as below.
-            found.is_some() || self.gate.load(Ordering::Acquire) & (SHUT | STOP) != 0
+            // Relaxed: only ends the spin early; the wait below decides by `gate`.
+            found.is_some() || self.closed.load(Ordering::Relaxed) != 0
         });
         if found.is_some() {
             return found;
@@ -83,15 +99,30 @@ impl Inner {
     }
 
     fn finish_one(&self) {
-        // AcqRel: Release publishes the job's effects to `join` (Acquire load of zero).
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.idle.notify_all();
-        }
+        // SeqCst: X of `WaitQueue::notify_all_after_seqcst_rmw` (`join`'s re-check reads
+        // `finished`); its Release half publishes the job's effects to `join` (Acquire).
+        let finished = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        // Only the finish that makes the counts equal wakes `join`; with nobody waiting this
+        // is one load. Acquire: a finish follows its job's `submitted` increment.
+        self.idle
+            .notify_all_after_seqcst_rmw_if(|| finished == self.submitted.load(Ordering::Acquire));
+    }
+
+    /// Jobs submitted and not finished: `finished` first, then `submitted` (see the module
+    /// docs: equal means every job counted has finished).
+    fn unfinished(&self) -> usize {
+        // Acquire: pairs with the SeqCst (Release) increments in `finish_one`.
+        let finished = self.finished.load(Ordering::Acquire);
+        // Acquire: a job's increment happens before its finish, which we acquired above.
+        self.submitted
+            .load(Ordering::Acquire)
+            .saturating_sub(finished)
     }
 
     fn run(&self, job: Job) {
-        // Acquire: as in `next_job`; under STOP, queued jobs are dropped unrun.
-        if self.gate.load(Ordering::Acquire) & STOP != 0 {
+        // Acquire: pairs with the Release `fetch_or` in `close`; under STOP, queued jobs are
+        // dropped unrun.
+        if self.closed.load(Ordering::Acquire) & STOP != 0 {
             drop(job);
         } else if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
             // The worker survives; the panic hook has already reported the panic.
@@ -245,8 +276,10 @@ impl ThreadPoolBuilder {
         let threads = self.config.resolved_threads();
         let inner = Arc::new(Inner {
             jobs: SegQueue::new(),
-            gate: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
+            gate: CachePadded::new(AtomicUsize::new(0)),
+            closed: CachePadded::new(AtomicUsize::new(0)),
+            submitted: CachePadded::new(AtomicUsize::new(0)),
+            finished: CachePadded::new(AtomicUsize::new(0)),
             work: WaitQueue::new(),
             idle: WaitQueue::new(),
             panic_handler: self.config.panic_handler.clone(),
@@ -397,8 +430,8 @@ impl ThreadPool {
             inner.work.notify_all(); // a leaving worker may be waiting for our unit to go
             return Err(job);
         }
-        // Relaxed: `join` reads it after the jobs' own AcqRel decrements.
-        inner.pending.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: ordered before the job's finish by the push and the pop (see the docs).
+        inner.submitted.fetch_add(1, Ordering::Relaxed);
         inner.jobs.push(boxed(job));
         // Release: publishes the push to a worker that then sees no submission in progress.
         let gate = inner.gate.fetch_sub(SUBMITTING, Ordering::Release) - SUBMITTING;
@@ -424,11 +457,10 @@ impl ThreadPool {
     /// ```
     pub fn join(&self) {
         let inner = &self.inner;
-        // Acquire: pairs with the AcqRel decrement in `finish_one`; the jobs' effects are
-        // visible after we see zero.
-        inner.idle.wait_until(None, || {
-            (inner.pending.load(Ordering::Acquire) == 0).then_some(())
-        });
+        // The jobs' effects are visible after `unfinished` reads zero (its Acquire loads).
+        inner
+            .idle
+            .wait_until(None, || (inner.unfinished() == 0).then_some(()));
     }
 
     /// Jobs submitted and not yet finished (a snapshot).
@@ -438,7 +470,7 @@ impl ThreadPool {
     /// assert_eq!(routines::scheduler::ThreadPool::new(1).queued(), 0);
     /// ```
     pub fn queued(&self) -> usize {
-        self.inner.pending.load(Ordering::Relaxed)
+        self.inner.unfinished()
     }
 
     /// Refuses new work, lets the workers finish every queued job, and waits for them to
@@ -471,6 +503,8 @@ impl ThreadPool {
     }
 
     fn close(&self, flags: usize) {
+        // Release: pairs with the Acquire load in `run`.
+        self.inner.closed.fetch_or(flags, Ordering::Release);
         // AcqRel: Release publishes the flag to submissions and workers (their Acquire).
         self.inner.gate.fetch_or(flags, Ordering::AcqRel);
         self.inner.work.notify_all();
@@ -481,7 +515,8 @@ impl ThreadPool {
 impl Drop for ThreadPool {
     /// Shuts down without waiting: queued jobs still run, then the workers exit.
     fn drop(&mut self) {
-        // AcqRel: as in `close`.
+        // Release, AcqRel: as in `close`.
+        self.inner.closed.fetch_or(SHUT, Ordering::Release);
         self.inner.gate.fetch_or(SHUT, Ordering::AcqRel);
         self.inner.work.notify_all();
     }
