@@ -49,3 +49,45 @@ fn scope_allocates_one_box_per_spawn() {
     assert_eq!(count, 10);
     s.shutdown();
 }
+
+// spec: SCH-18
+#[test]
+fn pool_execute_stores_a_small_closure_without_allocating() {
+    use routines::scheduler::ThreadPool;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let pool = ThreadPool::new(1);
+    let sum = Arc::new(AtomicU64::new(0));
+    let jobs = 4 * 63;
+    // Counted on this (the submitting) thread: the jobs and the queue's blocks.
+    let small = allocations_in(|| {
+        for i in 0..jobs {
+            let sum = Arc::clone(&sum);
+            pool.execute(move || {
+                sum.fetch_add(i, Ordering::Relaxed);
+            })
+            .unwrap();
+        }
+        pool.join();
+    });
+    assert_eq!(sum.load(Ordering::Relaxed), jobs * (jobs - 1) / 2);
+    // One queue block per 63 jobs at most (blocks may also be reused); no job boxes.
+    assert!(small <= 5, "{small} allocations for {jobs} small jobs");
+
+    let large = allocations_in(|| {
+        for i in 0..jobs {
+            let (sum, pad) = (Arc::clone(&sum), [i; 4]);
+            pool.execute(move || {
+                sum.fetch_add(pad[3], Ordering::Relaxed);
+            })
+            .unwrap();
+        }
+        pool.join();
+    });
+    assert!(
+        (jobs as usize..=jobs as usize + 5).contains(&large),
+        "{large} allocations for {jobs} large jobs (one box each)"
+    );
+    pool.shutdown();
+}

@@ -23,6 +23,7 @@ mod latch;
 #[cfg(all(test, routines_loom))]
 mod loom_models;
 mod pool;
+mod pool_job;
 mod registry;
 mod scope;
 mod sleep;

@@ -2,8 +2,9 @@
 //!
 //! # Protocol
 //!
-//! Jobs go into a [`SegQueue`] (unbounded MPMC). One word, `gate`, holds two flags and a
-//! count of submissions in progress:
+//! Jobs go into a [`SegQueue`] (unbounded MPMC), a small closure inline in its slot (see
+//! `pool_job.rs`: no allocation per job), a larger one boxed. One word, `gate`, holds two
+//! flags and a count of submissions in progress:
 //!
 //! | bits   | meaning                                                              |
 //! |--------|----------------------------------------------------------------------|
@@ -42,13 +43,14 @@ use crate::lockfree::SegQueue;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::Mutex;
 
+use super::pool_job::PoolJob;
 use super::workers::{join_workers, Joiner, PanicHandler, WorkerConfig};
 
 const SHUT: usize = 1;
 const STOP: usize = 2;
 const SUBMITTING: usize = 4;
 
-type Job = Box<dyn FnOnce() + Send + 'static>;
+type Job = PoolJob;
 
 struct Inner {
     jobs: SegQueue<Job>,
@@ -124,7 +126,7 @@ impl Inner {
         // dropped unrun.
         if self.closed.load(Ordering::Acquire) & STOP != 0 {
             drop(job);
-        } else if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+        } else if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job.run())) {
             // The worker survives; the panic hook has already reported the panic.
             if let Some(handler) = &self.panic_handler {
                 let handler = Arc::clone(handler);
@@ -364,8 +366,9 @@ impl ThreadPool {
         self.threads
     }
 
-    /// Queues `job`. One allocation (the boxed job) plus the queue's own (one block per 63
-    /// jobs).
+    /// Queues `job`. No allocation when the closure fits in three words (word-aligned: an
+    /// `Arc` and two integers, say), stored in the queue's slot; otherwise one (the boxed
+    /// closure). Plus the queue's own: one block per 63 jobs.
     ///
     /// # Errors
     /// [`PoolShutdown`] with the job if the pool is shut down.
@@ -387,11 +390,12 @@ impl ThreadPool {
     where
         F: FnOnce() + Send + 'static,
     {
-        self.submit(job, |job| Box::new(job)).map_err(PoolShutdown)
+        self.submit(job, PoolJob::new).map_err(PoolShutdown)
     }
 
     /// Runs `f` on the pool; its result (or its panic, with the original payload) through
-    /// a [`Future`]. Two allocations (the future's state and the job).
+    /// a [`Future`]. One allocation (the future's state), or two when `f` is larger than
+    /// two words (the job, boxed: see [`execute`](Self::execute)).
     ///
     /// # Errors
     /// [`PoolShutdown`] with `f` if the pool is shut down.
@@ -410,7 +414,7 @@ impl ThreadPool {
     {
         let (promise, future) = promise();
         self.submit(f, move |f| {
-            Box::new(move || match catch_unwind(AssertUnwindSafe(f)) {
+            PoolJob::new(move || match catch_unwind(AssertUnwindSafe(f)) {
                 Ok(value) => promise.resolve(value),
                 Err(payload) => promise.reject(Panic::new(payload)),
             })
@@ -419,8 +423,8 @@ impl ThreadPool {
         Ok(future)
     }
 
-    /// Queues `boxed(job)` unless the pool is shut down; then gives `job` back unboxed.
-    fn submit<J>(&self, job: J, boxed: impl FnOnce(J) -> Job) -> Result<(), J> {
+    /// Queues `wrap(job)` unless the pool is shut down; then gives `job` back unwrapped.
+    fn submit<J>(&self, job: J, wrap: impl FnOnce(J) -> Job) -> Result<(), J> {
         let inner = &self.inner;
         // AcqRel: Acquire pairs with the Release of `close`'s flag; Release orders our unit
         // before the push, for a worker deciding whether it may leave.
@@ -432,7 +436,7 @@ impl ThreadPool {
         }
         // Relaxed: ordered before the job's finish by the push and the pop (see the docs).
         inner.submitted.fetch_add(1, Ordering::Relaxed);
-        inner.jobs.push(boxed(job));
+        inner.jobs.push(wrap(job));
         // Release: publishes the push to a worker that then sees no submission in progress.
         let gate = inner.gate.fetch_sub(SUBMITTING, Ordering::Release) - SUBMITTING;
         if gate & (SHUT | STOP) != 0 {
