@@ -772,6 +772,15 @@ mod deque {
         assert_eq!(got, want, "each element taken exactly once");
     }
 
+    /// One `steal_batch_and_pop` into `mine`: what it took, in the order `mine` pops it.
+    fn batch_steal_into(s: &crate::lockfree::Stealer<i32>, mine: &Worker<i32>) -> Vec<i32> {
+        let first = s.steal_batch_and_pop(mine).success();
+        first
+            .into_iter()
+            .chain(::core::iter::from_fn(|| mine.pop()))
+            .collect()
+    }
+
     fn steal_until_settled<T>(s: &crate::lockfree::Stealer<T>) -> Option<T> {
         loop {
             match s.steal() {
@@ -853,14 +862,7 @@ mod deque {
             w.push(0);
             w.push(1);
             let s = w.stealer();
-            let thief = thread::spawn(move || {
-                let mine = Worker::new_lifo();
-                let first = s.steal_batch_and_pop(&mine).success();
-                first
-                    .into_iter()
-                    .chain(::core::iter::from_fn(|| mine.pop()))
-                    .collect::<Vec<_>>()
-            });
+            let thief = thread::spawn(move || batch_steal_into(&s, &Worker::new_lifo()));
             let mine = w.pop();
             let mut got = thief.join().unwrap();
             got.extend(mine);
@@ -898,14 +900,7 @@ mod deque {
             w.push(1);
             w.push(2);
             let s = w.stealer();
-            let thief = thread::spawn(move || {
-                let mine = Worker::new_fifo();
-                let first = s.steal_batch_and_pop(&mine).success();
-                first
-                    .into_iter()
-                    .chain(::core::iter::from_fn(|| mine.pop()))
-                    .collect::<Vec<_>>()
-            });
+            let thief = thread::spawn(move || batch_steal_into(&s, &Worker::new_fifo()));
             let mine = [w.pop(), w.pop()];
             let mut got = thief.join().unwrap();
             got.extend(mine.into_iter().flatten());
@@ -921,14 +916,7 @@ mod deque {
             w.push(1);
             w.push(2);
             let s = w.stealer();
-            let thief = thread::spawn(move || {
-                let mine = Worker::new_fifo();
-                let first = s.steal_batch_and_pop(&mine).success();
-                first
-                    .into_iter()
-                    .chain(::core::iter::from_fn(|| mine.pop()))
-                    .collect::<Vec<_>>()
-            });
+            let thief = thread::spawn(move || batch_steal_into(&s, &Worker::new_fifo()));
             let mine = w.pop();
             let mut got = thief.join().unwrap();
             got.extend(mine);

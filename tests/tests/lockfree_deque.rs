@@ -203,11 +203,29 @@ fn steal_outcomes() {
     assert_eq!(format!("{:?}", Steal::Success(1)), "Success(..)");
 }
 
-/// The owner pushes `total` items and pops after every third push; `thieves` threads steal
-/// (single or batch-and-pop into their own deque) until the owner is done and the deque is
-/// empty. Every item must be seen exactly once and dropped exactly once.
-fn owner_and_thieves(lifo: bool, thieves: usize, batch: bool) {
-    let total = stress(200_000);
+/// How the owner uses its end while the thieves steal.
+#[derive(Clone, Copy)]
+enum Owner {
+    /// Pushes `total` items, popping after every third push, then pops the rest.
+    PopsEveryThird,
+    /// The shape of `join`: pushes three items and pops three times (fewer if thieves took
+    /// some), over and over, so that the deque stays at 0-3 elements and a thief's claim
+    /// races the owner's pop for the same element.
+    JoinShape,
+}
+
+/// The owner works its end (`owner`) with `total` items while `thieves` threads steal
+/// (single, or batch-and-pop into their own deque), pausing `pause` spins after each
+/// attempt, until the owner is done and the deque is empty. Every item must be seen exactly
+/// once and dropped exactly once.
+fn owner_and_thieves(
+    lifo: bool,
+    thieves: usize,
+    batch: bool,
+    owner: Owner,
+    total: usize,
+    pause: u32,
+) {
     watchdog(300, move || {
         let drops = Arc::new(AtomicUsize::new(0));
         let w: Worker<DropCounter> = if lifo {
@@ -238,16 +256,29 @@ fn owner_and_thieves(lifo: bool, thieves: usize, batch: bool) {
                             while let Some(item) = mine.pop() {
                                 got.push(item.value);
                             }
+                            (0..pause).for_each(|_| std::hint::spin_loop());
                         }
                         got
                     })
                 })
                 .collect();
             let mut mine = Vec::new();
-            for i in 0..total {
-                w.push(DropCounter::new(i, &drops));
-                if i % 3 == 2 {
-                    mine.extend(w.pop().map(|item| item.value));
+            match owner {
+                Owner::PopsEveryThird => {
+                    for i in 0..total {
+                        w.push(DropCounter::new(i, &drops));
+                        if i % 3 == 2 {
+                            mine.extend(w.pop().map(|item| item.value));
+                        }
+                    }
+                }
+                Owner::JoinShape => {
+                    for i in (0..total).step_by(3) {
+                        (i..total.min(i + 3)).for_each(|k| w.push(DropCounter::new(k, &drops)));
+                        for _ in 0..3 {
+                            mine.extend(w.pop().map(|item| item.value));
+                        }
+                    }
                 }
             }
             while let Some(item) = w.pop() {
@@ -278,84 +309,20 @@ fn owner_and_thieves(lifo: bool, thieves: usize, batch: bool) {
 // spec: LF-65
 #[test]
 fn lifo_owner_pops_every_third_while_two_thieves_steal() {
-    owner_and_thieves(true, 2, false);
+    owner_and_thieves(true, 2, false, Owner::PopsEveryThird, stress(200_000), 0);
 }
 
 // spec: LF-65
 #[test]
 fn fifo_owner_pops_every_third_while_two_thieves_steal() {
-    owner_and_thieves(false, 2, false);
-}
-
-/// The shape of `join`: the owner pushes two items and pops until it has both back or the
-/// deque is empty, `rounds` times, so that the deque stays at 0-2 elements and a thief's
-/// claim races the owner's pop for the same element. Two thieves steal singly, pausing
-/// `pause` spins after each attempt. Every item must be seen once and dropped once.
-fn join_shape(rounds: usize, pause: u32, batch: bool) {
-    watchdog(300, move || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let w: Worker<DropCounter> = Worker::new_lifo();
-        let owner_done = AtomicBool::new(false);
-        let mut seen: Vec<usize> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..2)
-                .map(|_| {
-                    let (s, owner_done) = (w.stealer(), &owner_done);
-                    scope.spawn(move || {
-                        let mut got = Vec::new();
-                        let mine = Worker::new_lifo();
-                        loop {
-                            let finished = owner_done.load(Ordering::Acquire);
-                            let stolen = if batch {
-                                s.steal_batch_and_pop(&mine)
-                            } else {
-                                s.steal()
-                            };
-                            match stolen {
-                                Steal::Success(item) => got.push(item.value),
-                                Steal::Empty if finished => break,
-                                Steal::Empty | Steal::Retry => std::hint::spin_loop(),
-                            }
-                            got.extend(std::iter::from_fn(|| mine.pop()).map(|item| item.value));
-                            (0..pause).for_each(|_| std::hint::spin_loop());
-                        }
-                        got
-                    })
-                })
-                .collect();
-            let mut mine = Vec::new();
-            for i in 0..rounds {
-                (0..3).for_each(|k| w.push(DropCounter::new(3 * i + k, &drops)));
-                for _ in 0..3 {
-                    mine.extend(w.pop().map(|item| item.value));
-                }
-            }
-            owner_done.store(true, Ordering::Release);
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap())
-                .chain(mine)
-                .collect()
-        });
-        seen.sort_unstable();
-        assert_eq!(seen.len(), 3 * rounds, "lost or duplicated items");
-        assert!(
-            seen.iter().enumerate().all(|(i, &v)| i == v),
-            "lost or duplicated items"
-        );
-        drop(w);
-        assert_eq!(
-            drops.load(Ordering::SeqCst),
-            3 * rounds,
-            "every item dropped once"
-        );
-    });
+    owner_and_thieves(false, 2, false, Owner::PopsEveryThird, stress(200_000), 0);
 }
 
 /// Thieves that never pause keep the owner's pops fenced (LF-67).
 // spec: LF-65, LF-67
 #[test]
 fn lifo_owner_in_join_shape_while_two_thieves_steal() {
-    join_shape(stress(100_000), 0, false);
+    owner_and_thieves(true, 2, false, Owner::JoinShape, stress(300_000), 0);
 }
 
 /// Thieves that come by now and then: between visits the owner pops without a fence, so each
@@ -365,20 +332,20 @@ fn lifo_owner_in_join_shape_while_two_thieves_steal() {
 fn lifo_owner_in_join_shape_while_two_thieves_come_by() {
     // Long enough for the owner to disarm between visits (miri is ~1000x slower).
     let pause = if cfg!(miri) { 4 } else { 4_000 };
-    join_shape(stress(2_000_000), pause, false);
-    join_shape(stress(2_000_000), pause, true);
+    owner_and_thieves(true, 2, false, Owner::JoinShape, stress(6_000_000), pause);
+    owner_and_thieves(true, 2, true, Owner::JoinShape, stress(6_000_000), pause);
 }
 
 // spec: LF-65, LF-62
 #[test]
 fn lifo_owner_with_two_batch_thieves() {
-    owner_and_thieves(true, 2, true);
+    owner_and_thieves(true, 2, true, Owner::PopsEveryThird, stress(200_000), 0);
 }
 
 // spec: LF-65, LF-62
 #[test]
 fn fifo_owner_with_two_batch_thieves() {
-    owner_and_thieves(false, 2, true);
+    owner_and_thieves(false, 2, true, Owner::PopsEveryThird, stress(200_000), 0);
 }
 
 // spec: LF-63, LF-65

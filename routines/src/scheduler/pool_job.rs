@@ -65,8 +65,8 @@ impl PoolJob {
     /// closure's captures are dropped by the unwinding as usual, and nothing twice.
     pub(super) fn run(self) {
         let mut this = ManuallyDrop::new(self);
-        // SAFETY: the bytes hold the closure, consumed exactly once here; `ManuallyDrop`
-        // keeps `Drop` from discarding it again.
+        // `ManuallyDrop` keeps `Drop` from discarding the closure after the call consumed it.
+        // SAFETY: the bytes hold the closure, consumed exactly once, here.
         unsafe { (this.call)(&raw mut this.bytes) };
     }
 }
