@@ -1304,14 +1304,13 @@ mod scheduler {
         });
     }
 
-    /// `join` with two jobs: only the finish that makes `finished` reach `submitted` wakes
-    /// it, and it returns only after both jobs' effects are visible.
-    #[test]
-    fn pool_join_waits_for_the_last_of_two_jobs() {
-        model(|| {
+    /// `jobs` jobs on one worker, then `join`: it returns only after every job's effects are
+    /// visible, woken by the finish that makes `finished` reach `submitted`.
+    fn join_after(jobs: usize) {
+        model(move || {
             let pool = ThreadPool::new(1);
             let ran = Arc::new(AtomicUsize::new(0));
-            for _ in 0..2 {
+            for _ in 0..jobs {
                 let r = Arc::clone(&ran);
                 pool.execute(move || {
                     r.fetch_add(1, Ordering::Relaxed);
@@ -1319,25 +1318,19 @@ mod scheduler {
                 .unwrap();
             }
             pool.join();
-            assert_eq!(ran.load(Ordering::Relaxed), 2);
+            assert_eq!(ran.load(Ordering::Relaxed), jobs);
             pool.shutdown();
         });
     }
 
-    /// `join` returns only after the job's effects are visible.
     #[test]
     fn pool_join_sees_finished_jobs() {
-        model(|| {
-            let pool = ThreadPool::new(1);
-            let ran = Arc::new(AtomicUsize::new(0));
-            let r = Arc::clone(&ran);
-            pool.execute(move || {
-                r.store(1, Ordering::Relaxed);
-            })
-            .unwrap();
-            pool.join();
-            assert_eq!(ran.load(Ordering::Relaxed), 1);
-            pool.shutdown();
-        });
+        join_after(1);
+    }
+
+    /// Only the second finish may wake `join`.
+    #[test]
+    fn pool_join_waits_for_the_last_of_two_jobs() {
+        join_after(2);
     }
 }
