@@ -72,9 +72,16 @@ mod imp {
     }
 
     pub(crate) fn heavy() {
-        let result = membarrier(CMD_PRIVATE_EXPEDITED);
-        // After a successful registration the call has no documented failure; carrying on
-        // without the barrier would break the caller's protocol, so fail loudly instead.
+        let mut result = membarrier(CMD_PRIVATE_EXPEDITED);
+        if result != 0 {
+            // Only an unregistered process fails (EPERM): should a child process not inherit
+            // the registration, register it and try again.
+            result = match membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) {
+                0 => membarrier(CMD_PRIVATE_EXPEDITED),
+                failed => failed,
+            };
+        }
+        // Carrying on without the barrier would break the caller's protocol, so fail loudly.
         assert_eq!(
             result,
             0,
