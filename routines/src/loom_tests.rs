@@ -772,6 +772,12 @@ mod deque {
         assert_eq!(got, want, "each element taken exactly once");
     }
 
+    /// `w` after pushing `0..n`.
+    fn holding(w: Worker<i32>, n: i32) -> Worker<i32> {
+        (0..n).for_each(|v| w.push(v));
+        w
+    }
+
     /// One `steal_batch_and_pop` into `mine`: what it took, in the order `mine` pops it.
     fn batch_steal_into(s: &crate::lockfree::Stealer<i32>, mine: &Worker<i32>) -> Vec<i32> {
         let first = s.steal_batch_and_pop(mine).success();
@@ -794,13 +800,12 @@ mod deque {
     #[test]
     fn deque_last_element_owner_pop_races_a_thief() {
         model(|| {
-            let w = Worker::new_lifo();
-            w.push(1);
+            let w = holding(Worker::new_lifo(), 1);
             let s = w.stealer();
             let thief = thread::spawn(move || s.steal().success());
             let mine = w.pop();
             let theirs = thief.join().unwrap();
-            assert_taken_once(mine.into_iter().chain(theirs).collect(), &w, &[1]);
+            assert_taken_once(mine.into_iter().chain(theirs).collect(), &w, &[0]);
         });
     }
 
@@ -809,9 +814,7 @@ mod deque {
         // The Lê et al. fences: with two elements the owner pops without a CAS, so only the
         // fence pair keeps a second steal off the element the owner takes.
         model(|| {
-            let w = Worker::new_lifo();
-            w.push(0);
-            w.push(1);
+            let w = holding(Worker::new_lifo(), 2);
             let s = w.stealer();
             let thief = thread::spawn(move || [s.steal().success(), s.steal().success()]);
             let mine = w.pop();
@@ -826,9 +829,7 @@ mod deque {
         // Loom buffers start with 2 slots: the third push grows (and bumps the generation)
         // while the thief may be between its claim and its read.
         model(|| {
-            let w = Worker::new_lifo();
-            w.push(0);
-            w.push(1);
+            let w = holding(Worker::new_lifo(), 2);
             let s = w.stealer();
             let thief = thread::spawn(move || s.steal().success());
             w.push(2);
@@ -843,8 +844,7 @@ mod deque {
         // element 0's slot: it must not write there before the thief has read it (loom's
         // cell tracking reports the race if it does).
         model(|| {
-            let w = Worker::new_fifo();
-            w.push(0);
+            let w = holding(Worker::new_fifo(), 1);
             let s = w.stealer();
             let thief = thread::spawn(move || steal_until_settled(&s));
             w.push(1);
@@ -858,9 +858,7 @@ mod deque {
     #[test]
     fn deque_fifo_batch_steal_races_the_owner() {
         model(|| {
-            let w = Worker::new_fifo();
-            w.push(0);
-            w.push(1);
+            let w = holding(Worker::new_fifo(), 2);
             let s = w.stealer();
             let thief = thread::spawn(move || batch_steal_into(&s, &Worker::new_lifo()));
             let mine = w.pop();
@@ -877,10 +875,7 @@ mod deque {
     #[test]
     fn deque_asymmetric_owner_pops_race_a_thief_that_arms() {
         model(|| {
-            let w = Worker::new_lifo_asymmetric();
-            w.push(0);
-            w.push(1);
-            w.push(2);
+            let w = holding(Worker::new_lifo_asymmetric(), 3);
             let s = w.stealer();
             let thief = thread::spawn(move || [s.steal().success(), s.steal().success()]);
             let mine = [w.pop(), w.pop()];
@@ -895,10 +890,7 @@ mod deque {
     #[test]
     fn deque_asymmetric_owner_pops_race_a_batch_thief() {
         model(|| {
-            let w = Worker::new_lifo_asymmetric();
-            w.push(0);
-            w.push(1);
-            w.push(2);
+            let w = holding(Worker::new_lifo_asymmetric(), 3);
             let s = w.stealer();
             let thief = thread::spawn(move || batch_steal_into(&s, &Worker::new_fifo()));
             let mine = [w.pop(), w.pop()];
@@ -911,10 +903,7 @@ mod deque {
     #[test]
     fn deque_lifo_batch_steal_races_the_owner() {
         model(|| {
-            let w = Worker::new_lifo();
-            w.push(0);
-            w.push(1);
-            w.push(2);
+            let w = holding(Worker::new_lifo(), 3);
             let s = w.stealer();
             let thief = thread::spawn(move || batch_steal_into(&s, &Worker::new_fifo()));
             let mine = w.pop();

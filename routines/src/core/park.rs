@@ -221,15 +221,7 @@ impl WaitQueue {
     /// not model the SeqCst order of loads) it takes the fenced path.
     #[inline]
     pub(crate) fn notify_one_after_seqcst_rmw(&self) -> bool {
-        if cfg!(routines_loom) {
-            return self.notify(false);
-        }
-        // SeqCst: L in the argument above.
-        let state = self.waiters.load(Ordering::SeqCst);
-        if state & UNCLAIMED_MASK != 0 {
-            self.notify_slow(false);
-        }
-        state != 0
+        self.notify_after_seqcst_rmw_if(false, || true)
     }
 
     /// [`notify_all`](Self::notify_all) after a SeqCst read-modify-write, as
@@ -239,15 +231,23 @@ impl WaitQueue {
     /// made a waiter's condition true.
     #[inline]
     pub(crate) fn notify_all_after_seqcst_rmw_if(&self, worth_it: impl FnOnce() -> bool) {
+        self.notify_after_seqcst_rmw_if(true, worth_it);
+    }
+
+    /// The two above: returns whether any waiter was registered.
+    #[inline]
+    fn notify_after_seqcst_rmw_if(&self, all: bool, worth_it: impl FnOnce() -> bool) -> bool {
         if cfg!(routines_loom) {
-            // SeqCst fence F2, as in `notify`.
+            // SeqCst fence F2, as in `notify` (loom does not model the SeqCst order of
+            // loads).
             fence(Ordering::SeqCst);
         }
         // SeqCst: L in the argument of `notify_one_after_seqcst_rmw`.
         let state = self.waiters.load(Ordering::SeqCst);
         if state & UNCLAIMED_MASK != 0 && worth_it() {
-            self.notify_slow(true);
+            self.notify_slow(all);
         }
+        state != 0
     }
 
     #[inline]

@@ -50,10 +50,8 @@ const SHUT: usize = 1;
 const STOP: usize = 2;
 const SUBMITTING: usize = 4;
 
-type Job = PoolJob;
-
 struct Inner {
-    jobs: SegQueue<Job>,
+    jobs: SegQueue<PoolJob>,
     /// `SHUT | STOP | submissions * SUBMITTING`; see the module docs.
     gate: CachePadded<AtomicUsize>,
     /// `SHUT | STOP` as in `gate`, set before it; read by workers (see the module docs).
@@ -73,7 +71,7 @@ impl Inner {
     /// A job or `None` when the worker should exit; spins briefly, then parks, while there
     /// is nothing to do (a job arriving within microseconds then costs no system call on
     /// either side).
-    fn next_job(&self) -> Option<Job> {
+    fn next_job(&self) -> Option<PoolJob> {
         if let Some(job) = self.jobs.pop() {
             return Some(job);
         }
@@ -121,7 +119,7 @@ impl Inner {
             .saturating_sub(finished)
     }
 
-    fn run(&self, job: Job) {
+    fn run(&self, job: PoolJob) {
         // Acquire: pairs with the Release `fetch_or` in `close`; under STOP, queued jobs are
         // dropped unrun.
         if self.closed.load(Ordering::Acquire) & STOP != 0 {
@@ -424,7 +422,7 @@ impl ThreadPool {
     }
 
     /// Queues `wrap(job)` unless the pool is shut down; then gives `job` back unwrapped.
-    fn submit<J>(&self, job: J, wrap: impl FnOnce(J) -> Job) -> Result<(), J> {
+    fn submit<J>(&self, job: J, wrap: impl FnOnce(J) -> PoolJob) -> Result<(), J> {
         let inner = &self.inner;
         // AcqRel: Acquire pairs with the Release of `close`'s flag; Release orders our unit
         // before the push, for a worker deciding whether it may leave.
