@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use std::sync::OnceLock;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use std::sync::atomic::AtomicU64;
@@ -22,14 +24,36 @@ use routines_benches::{
     BenchStealer,
 };
 
-/// A fresh pool of 2 workers per sample, warmed up before the clock starts: a pool that
-/// outlives its own turn would compete for the 2 cores with the other contender's turn
-/// (rayon's idle workers yield for a while before they sleep), which measures interference
-/// rather than either scheduler.
-fn fresh<S: BenchStealer>(sample: impl FnOnce(&S) -> Duration) -> Duration {
-    let pool = S::new(2);
-    pool.install(|| ws_fib::<S>(10));
-    sample(&pool)
+/// The pool for one sample. By default a fresh pool of 2 workers, warmed up before the
+/// clock starts: a pool that outlives its own turn would compete for the 2 cores with the
+/// other contender's turn (rayon's idle workers yield for a while before they sleep), which
+/// measures interference rather than either scheduler. A fresh pool's two threads may start
+/// on the same CPU, though (seen in about 1 sample in 6 here: quicksort then takes its
+/// one-worker time), so the fresh-pool cells mix the OS's thread placement into the figure.
+/// `INTERLEAVED_POOLS=kept` instead keeps one pool per contender for the whole run and
+/// sleeps 3 ms before each sample, so that the other contender's pool is asleep when the
+/// clock starts (long-lived pools, as in `--bench scheduler`, but interleaved).
+fn fresh<S: BenchStealer + Send + Sync + 'static>(sample: impl FnOnce(&S) -> Duration) -> Duration {
+    static KEPT: OnceLock<bool> = OnceLock::new();
+    if !*KEPT.get_or_init(|| std::env::var("INTERLEAVED_POOLS").is_ok_and(|v| v == "kept")) {
+        let pool = S::new(2);
+        pool.install(|| ws_fib::<S>(10));
+        return sample(&pool);
+    }
+    type Pools = Mutex<HashMap<TypeId, &'static (dyn Any + Send + Sync)>>;
+    static POOLS: OnceLock<Pools> = OnceLock::new();
+    let pool: &'static (dyn Any + Send + Sync) = *POOLS
+        .get_or_init(Pools::default)
+        .lock()
+        .unwrap()
+        .entry(TypeId::of::<S>())
+        .or_insert_with(|| {
+            let pool: &'static S = Box::leak(Box::new(S::new(2)));
+            pool.install(|| ws_fib::<S>(10));
+            pool
+        });
+    std::thread::sleep(Duration::from_millis(3));
+    sample(pool.downcast_ref::<S>().expect("one pool per type"))
 }
 
 fn timed(f: impl FnOnce()) -> Duration {

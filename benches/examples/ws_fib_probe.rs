@@ -3,7 +3,8 @@
 //! compare contenders on a noisy machine:
 //! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort|scope]`
 //! (`THREADS=n` workers, 2 by default; `FRESH=1` for a new pool per iteration; `FIB=n`
-//! for fib(n), 27 by default; `QUARTILES=1` prints the quartiles too).
+//! for fib(n), 27 by default; `SORT_N=n` sorts n values, 300 000 by default; `QUARTILES=1`
+//! prints the quartiles too).
 
 use std::time::{Duration, Instant};
 
@@ -23,7 +24,11 @@ fn run<S: BenchStealer>(workload: &str) {
     let expect = fib_plain(fib_n);
     let mut pool = S::new(threads);
     let data: Vec<u64> = (0..4_000_000).collect();
-    let input = random_u32s(300_000);
+    let sort_n: usize = std::env::var("SORT_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
+    let input = random_u32s(sort_n);
     let mut times: Vec<Duration> = (0..100)
         .map(|_| {
             if fresh {
