@@ -28,7 +28,7 @@ use routines_benches::{
 /// clock starts: a pool that outlives its own turn would compete for the 2 cores with the
 /// other contender's turn (rayon's idle workers yield for a while before they sleep), which
 /// measures interference rather than either scheduler. A fresh pool's two threads may start
-/// on the same CPU, though (seen in about 1 sample in 6 here: quicksort then takes its
+/// on the same CPU, though (seen in about 1 sample in 10 here: quicksort then takes its
 /// one-worker time), so the fresh-pool cells mix the OS's thread placement into the figure.
 /// `INTERLEAVED_POOLS=kept` instead keeps one pool per contender for the whole run and
 /// sleeps 3 ms before each sample, so that the other contender's pool is asleep when the
