@@ -5,7 +5,8 @@
 //! with CONTENDER one of routines, crossbeam, flume, kanal; SHAPE spsc, mpsc (4 x 1), mpmc
 //! (4 x 4), select4 (four producers, one consumer selecting; routines, crossbeam, flume)
 //! or pingpong (10 000 round trips over two channels);
-//! CAP 0, 1, 1024 or unbounded.
+//! CAP 0, 1, 1024 or unbounded. `PIN=1`: producers on CPU 1, consumers on CPU 0 (spsc, mpsc,
+//! mpmc; see `routines_benches::pin_role`).
 
 use std::time::Duration;
 

@@ -114,12 +114,22 @@ impl BenchRwLock for parking_lot::RwLock<u64> {
 /// start and end, so a main thread that is scheduled late cannot shorten the window).
 /// `work` gets the thread's index (0..threads).
 pub fn timed_threads(threads: usize, work: impl Fn(usize) + Sync) -> Duration {
+    timed_threads_with(threads, |_| {}, work)
+}
+
+/// [`timed_threads`] with `setup(i)` run on thread `i` before the start line (untimed).
+pub fn timed_threads_with(
+    threads: usize,
+    setup: impl Fn(usize) + Sync,
+    work: impl Fn(usize) + Sync,
+) -> Duration {
     let start_line = Barrier::new(threads);
     let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
-                let (start_line, work) = (&start_line, &work);
+                let (start_line, setup, work) = (&start_line, &setup, &work);
                 s.spawn(move || {
+                    setup(i);
                     start_line.wait();
                     let start = Instant::now();
                     work(i);
@@ -132,6 +142,28 @@ pub fn timed_threads(threads: usize, work: impl Fn(usize) + Sync) -> Duration {
     let first = spans.iter().map(|s| s.0).min().unwrap();
     let last = spans.iter().map(|s| s.1).max().unwrap();
     last - first
+}
+
+/// With `PIN=1` in the environment (Linux): pins the calling thread, a producer to CPU 1 and
+/// a consumer to CPU 0, so the contended channel cells can be run with every consumer on a
+/// CPU of its own side (see the README: how much of a cell is the channel and how much the
+/// OS's placement of 5 to 8 threads on 2 CPUs). Otherwise does nothing.
+pub fn pin_role(producer: bool) {
+    static PIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*PIN.get_or_init(|| std::env::var("PIN").is_ok_and(|v| v == "1")) {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `cpu_set_t` is plain data (all-zero is the empty set), and the set is
+        // passed with its own size for the calling thread (pid 0).
+        let rc = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(usize::from(producer), &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+        };
+        assert_eq!(rc, 0, "PIN=1 needs CPUs 0 and 1");
+    }
 }
 
 /// `threads` threads each do `ops_per_thread` lock–increment–unlock rounds on one lock;
@@ -520,7 +552,8 @@ macro_rules! channel_workloads {
                 assert_eq!(total % consumers as u64, 0, "equal shares");
                 let share = total / consumers as u64;
                 let sum = AtomicU64::new(0);
-                let elapsed = $crate::timed_threads(producers + consumers, |i| {
+                let pin = |i: usize| $crate::pin_role(i < producers);
+                let elapsed = $crate::timed_threads_with(producers + consumers, pin, |i| {
                     if i < producers {
                         (0..per_producer).for_each(|v| tx.send(v).unwrap());
                     } else {
