@@ -2,7 +2,8 @@
 //! blocking protocol, written once over a [`Buffer`] (the lock-free queue of a flavor).
 //!
 //! Waiting uses the library's one parking protocol, [`WaitQueue`]: a sender that finds the
-//! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
+//! buffer full (or a receiver that finds it empty) spins briefly (with [`Backoff`]; a
+//! bounded channel's receiver without yields, see `BOUNDED_RECV_SPINS`), then parks
 //! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
 //! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). The
 //! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
