@@ -2,8 +2,7 @@
 //! blocking protocol, written once over a [`Buffer`] (the lock-free queue of a flavor).
 //!
 //! Waiting uses the library's one parking protocol, [`WaitQueue`]: a sender that finds the
-//! buffer full (or a receiver that finds it empty) spins briefly (with [`Backoff`]; a
-//! bounded channel's receiver without yields, see `BOUNDED_RECV_SPINS`), then parks
+//! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
 //! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
 //! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). The
 //! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
@@ -21,23 +20,13 @@ use std::time::Instant;
 
 use super::context::{Context, Selectors};
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::core::{several_cpus, spin_briefly_until, Backoff, WaitQueue};
+use crate::core::{Backoff, WaitQueue};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 
 /// Spin (with `Backoff`) before parking. Not under loom: loom runs a yielding thread again
 /// only once the others have moved on, which would keep the models from ever parking.
 const SPIN: bool = !cfg!(routines_loom);
-
-/// Brief spins (about 130 spin-loop hints each, never yielding) a receiver of a bounded
-/// channel makes before it parks (CH-3): on 2 cores, with more threads than cores, a
-/// receiver that yields hands its core to the senders it holds up (they wait for room only
-/// it can make), while one that keeps its core takes the next message as soon as a sender on
-/// the other core puts it in. A receiver of an unbounded channel holds nobody up, and its
-/// spinning would only pull the senders' next slot away from them: it spins, yields, then
-/// parks, as a sender does; and so does every receiver when the process has one CPU, where
-/// yielding is how the senders get to run.
-const BOUNDED_RECV_SPINS: usize = 5;
 
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
@@ -331,22 +320,6 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     #[cold]
     #[inline(never)]
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        if SPIN && B::BOUNDED && several_cpus() {
-            // CH-3: a bounded channel's receiver spins without yielding.
-            for _ in 0..BOUNDED_RECV_SPINS {
-                let mut outcome = None;
-                if spin_briefly_until(|| {
-                    outcome = self.recv_attempt::<false>();
-                    outcome.is_some()
-                }) {
-                    return outcome.expect("a finished spin holds its outcome");
-                }
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-            }
-            return self.recv_slow(deadline);
-        }
         let backoff = Backoff::new();
         loop {
             if let Some(outcome) = self.recv_attempt::<false>() {

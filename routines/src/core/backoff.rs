@@ -184,7 +184,7 @@ pub(crate) fn spin_briefly_until(mut done: impl FnMut() -> bool) -> bool {
 /// Whether this thread may run on more than one CPU (its affinity mask on Linux, else
 /// `available_parallelism`; asked once, then cached). A constant of the process, never part
 /// of a protocol, and never asked under loom. Under miri: no (spinning means nothing there).
-pub(crate) fn several_cpus() -> bool {
+fn several_cpus() -> bool {
     static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SEVERAL.get_or_init(|| !cfg!(miri) && cpus_in_affinity_mask() > 1)
 }
