@@ -155,8 +155,8 @@ pub fn pin_role(producer: bool) {
     }
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: `cpu_set_t` is plain data (all-zero is the empty set), and the set is
-        // passed with its own size for the calling thread (pid 0).
+        // For the calling thread (pid 0).
+        // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with its size.
         let rc = unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(usize::from(producer), &mut set);

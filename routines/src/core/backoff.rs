@@ -194,9 +194,9 @@ fn several_cpus() -> bool {
 /// receive must not allocate: CH-8). A failed query counts as several.
 #[cfg(all(target_os = "linux", not(miri)))]
 fn cpus_in_affinity_mask() -> usize {
-    // SAFETY: `cpu_set_t` is plain data (all zero is the empty set); the call writes at most
-    // `size_of::<cpu_set_t>()` bytes into it, for the calling thread (pid 0), and `CPU_COUNT`
-    // only reads it.
+    // The call writes at most `size_of::<cpu_set_t>()` bytes, for the calling thread (pid 0),
+    // and `CPU_COUNT` only reads the set.
+    // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with its size.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
@@ -235,8 +235,9 @@ mod tests {
     fn the_cpu_count_follows_the_affinity_mask() {
         std::thread::spawn(|| {
             assert!(cpus_in_affinity_mask() >= 1);
-            // SAFETY: as in `cpus_in_affinity_mask`; `CPU_ISSET` / `CPU_SET` stay inside the
-            // set, and the new mask (one CPU of the old one) applies to this thread only.
+            // `CPU_ISSET` / `CPU_SET` stay inside the set; the new mask (one CPU of the old
+            // one) applies to this thread only.
+            // SAFETY: as in `cpus_in_affinity_mask`: plain data passed with its own size.
             unsafe {
                 let size = std::mem::size_of::<libc::cpu_set_t>();
                 let mut set: libc::cpu_set_t = std::mem::zeroed();
