@@ -181,9 +181,10 @@ pub(crate) fn spin_briefly_until(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-/// Whether this thread may run on more than one CPU (its affinity mask on Linux, else
-/// `available_parallelism`; asked once, then cached). A constant of the process, never part
-/// of a protocol, and never asked under loom. Under miri: no (spinning means nothing there).
+/// Whether the process may run on more than one CPU: the affinity mask of the first thread
+/// to ask, on Linux (threads inherit it), else `available_parallelism`; asked once, then
+/// cached. A constant of the process, never part of a protocol, and never asked under loom.
+/// Under miri: no (spinning means nothing there).
 fn several_cpus() -> bool {
     static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SEVERAL.get_or_init(|| !cfg!(miri) && cpus_in_affinity_mask() > 1)
