@@ -20,13 +20,17 @@ use std::time::Instant;
 
 use super::context::{Context, Selectors};
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::core::{Backoff, WaitQueue};
+use crate::core::{several_cpus, spin_briefly_until, Backoff, CachePadded, WaitQueue};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 
 /// Spin (with `Backoff`) before parking. Not under loom: loom runs a yielding thread again
 /// only once the others have moved on, which would keep the models from ever parking.
 const SPIN: bool = !cfg!(routines_loom);
+
+/// Most brief spins (about 130 spin-loop hints each, never yielding) a waiting receiver of a
+/// bounded channel makes before it yields or parks (CH-3); about 14 us here.
+const RECV_SPINS_MAX: usize = 5;
 
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
@@ -106,6 +110,14 @@ pub(crate) struct Chan<T, B> {
     not_full: WaitQueue,
     /// Receivers parked until there is a message.
     not_empty: WaitQueue,
+    /// How many brief spins a waiting receiver of a bounded buffer makes (CH-3): one more
+    /// after a spin that ended with a message, half as many after spins that came to nothing.
+    recv_spins: AtomicUsize,
+    /// Counts the senders' waits for room (CH-3). On a line of its own: senders of a full
+    /// buffer write it at every wait.
+    send_waits: CachePadded<AtomicUsize>,
+    /// `send_waits` as the last receiver to stop spinning saw it.
+    send_waits_seen: AtomicUsize,
     /// Selecting threads waiting to send.
     send_selectors: Selectors,
     /// Selecting threads waiting to receive.
@@ -125,6 +137,9 @@ impl<T, B: Buffer<T>> Chan<T, B> {
                 disconnected: AtomicBool::new(false),
                 not_full: WaitQueue::new(),
                 not_empty: WaitQueue::new(),
+                recv_spins: AtomicUsize::new(0),
+                send_waits: CachePadded::new(AtomicUsize::new(0)),
+                send_waits_seen: AtomicUsize::new(0),
                 send_selectors: Selectors::new(),
                 recv_selectors: Selectors::new(),
                 _messages: PhantomData,
@@ -204,6 +219,13 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         mut value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
+        if SPIN {
+            // Relaxed, and a load and a store rather than an increment: a hint for receivers
+            // (CH-3) that only needs to change, and a lost count changes it all the same.
+            let waits = self.send_waits.load(Ordering::Relaxed);
+            self.send_waits
+                .store(waits.wrapping_add(1), Ordering::Relaxed);
+        }
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
@@ -320,7 +342,17 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     #[cold]
     #[inline(never)]
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let backoff = Backoff::new();
+        let backoff = if SPIN && B::BOUNDED && several_cpus() {
+            if let Some(outcome) = self.recv_spin(deadline) {
+                return outcome;
+            }
+            if self.recv_parks_at_once() {
+                return self.recv_slow(deadline);
+            }
+            Backoff::yielding()
+        } else {
+            Backoff::new()
+        };
         loop {
             if let Some(outcome) = self.recv_attempt::<false>() {
                 return outcome;
@@ -330,6 +362,54 @@ impl<T, B: Buffer<T>> Chan<T, B> {
             }
             backoff.snooze();
         }
+    }
+
+    /// CH-3: a waiting receiver of a bounded channel spins without yielding, `recv_spins`
+    /// brief spins plus one, and returns the outcome if a message (or the disconnection)
+    /// came. A message that lands during the spin was put in by a sender running on another
+    /// core, and while that goes on, keeping this core takes each message as soon as it
+    /// lands: the count grows. Spins that come to nothing halve it, down to the one brief
+    /// spin every waiter makes, so that a receiver whose senders need its core soon stops
+    /// holding it.
+    fn recv_spin(&self, deadline: Option<Instant>) -> Option<Result<T, RecvTimeoutError>> {
+        // Relaxed (the loads and stores of `recv_spins`): a hint that only tunes how long to
+        // spin; every decision still rests on an exact attempt.
+        let spins = self.recv_spins.load(Ordering::Relaxed);
+        for _ in 0..=spins {
+            let mut outcome = None;
+            if spin_briefly_until(|| {
+                outcome = self.recv_attempt::<false>();
+                outcome.is_some()
+            }) {
+                if spins < RECV_SPINS_MAX {
+                    self.recv_spins.store(spins + 1, Ordering::Relaxed);
+                }
+                return outcome;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+        if spins > 0 {
+            self.recv_spins.store(spins / 2, Ordering::Relaxed);
+        }
+        None
+    }
+
+    /// CH-3: whether a receiver of a bounded channel whose spin came to nothing parks without
+    /// yielding first. It does when senders have waited for room since the last receiver
+    /// asked (the receivers hold the senders up, and a yield would only hand this core to a
+    /// sender that can fill the buffer and wait again), or when spins have lately been
+    /// finding messages (the senders run on another core).
+    fn recv_parks_at_once(&self) -> bool {
+        // Relaxed (all three): hints, as in `recv_spin`.
+        let waits = self.send_waits.load(Ordering::Relaxed);
+        let seen = self.send_waits_seen.load(Ordering::Relaxed);
+        if waits != seen {
+            self.send_waits_seen.store(waits, Ordering::Relaxed);
+            return true;
+        }
+        self.recv_spins.load(Ordering::Relaxed) > 0
     }
 
     fn recv_slow(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
@@ -529,5 +609,44 @@ mod tests {
         // Disconnected: what is buffered is still received (exactly), then the error.
         assert_eq!(chan.recv(None), Ok(4));
         assert_eq!(chan.recv(None), Err(RecvTimeoutError::Disconnected));
+    }
+
+    /// CH-3: a bounded channel's receiver spins longer after a spin that ended with a
+    /// message and half as long after spins that came to nothing; it parks without yielding
+    /// once after senders have waited for room, and while its spins find messages.
+    #[test]
+    fn the_receivers_spin_adapts() {
+        let chan = Chan::new(MpmcQueue::<u32>::new(1));
+        let spins = || chan.recv_spins.load(Ordering::Relaxed);
+        let past = Some(Instant::now());
+        chan.recv_spins.store(3, Ordering::Relaxed);
+        assert!(chan.recv_spin(past).is_none());
+        assert_eq!(spins(), 1, "halved");
+        assert!(chan.recv_parks_at_once(), "its spins found messages lately");
+        assert!(chan.recv_spin(past).is_none());
+        assert_eq!(spins(), 0);
+        assert!(
+            !chan.recv_parks_at_once(),
+            "nothing says the receiver holds anyone up"
+        );
+        // A sender waits for room (and times out).
+        assert!(chan.send(1, None).is_ok());
+        assert!(matches!(
+            chan.send(2, past),
+            Err(SendTimeoutError::Timeout(2))
+        ));
+        assert!(chan.recv_parks_at_once(), "a sender waited for room");
+        assert!(
+            !chan.recv_parks_at_once(),
+            "and the next receiver knows it was told"
+        );
+        // A spin that ends with a message.
+        assert_eq!(chan.recv_spin(None), Some(Ok(1)));
+        assert_eq!(spins(), 1, "grown");
+        for v in 0..10 {
+            assert!(chan.send(v, None).is_ok());
+            assert_eq!(chan.recv_spin(None), Some(Ok(v)));
+        }
+        assert_eq!(spins(), RECV_SPINS_MAX, "up to the cap");
     }
 }

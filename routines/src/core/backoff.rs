@@ -55,6 +55,15 @@ impl Backoff {
         Self { step: Cell::new(0) }
     }
 
+    /// A backoff past its spin steps: its first `snooze` yields. For a waiter that has just
+    /// spun by other means ([`spin_briefly_until`]).
+    #[inline]
+    pub(crate) const fn yielding() -> Self {
+        Self {
+            step: Cell::new(SPIN_LIMIT + 1),
+        }
+    }
+
     /// Starts over from the first step.
     ///
     /// # Examples
@@ -185,7 +194,7 @@ pub(crate) fn spin_briefly_until(mut done: impl FnMut() -> bool) -> bool {
 /// to ask, on Linux (threads inherit it), else `available_parallelism`; asked once, then
 /// cached. A constant of the process, never part of a protocol, and never asked under loom.
 /// Under miri: no (spinning means nothing there).
-fn several_cpus() -> bool {
+pub(crate) fn several_cpus() -> bool {
     static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SEVERAL.get_or_init(|| !cfg!(miri) && cpus_in_affinity_mask() > 1)
 }
