@@ -52,7 +52,8 @@ fn capacity_one_across_threads() {
                     let mut v = i;
                     while let Err(back) = q.push(v) {
                         v = back;
-                        std::hint::spin_loop();
+                        // A yield, not a spin: on one CPU the consumer runs only then.
+                        std::thread::yield_now();
                     }
                 }
             })
@@ -62,6 +63,8 @@ fn capacity_one_across_threads() {
             if let Some(v) = q.pop() {
                 assert_eq!(v, next);
                 next += 1;
+            } else {
+                std::thread::yield_now();
             }
         }
         producer.join().unwrap();
