@@ -103,7 +103,8 @@ impl Backoff {
     }
 
     /// Backs off while waiting for another thread to make progress: spins at first, then
-    /// yields the time slice.
+    /// yields the time slice. When this process may run on one CPU only, it yields from the
+    /// first step (CORE-2): there the thread it waits for cannot run while it spins.
     ///
     /// # Examples
     /// ```
@@ -112,6 +113,16 @@ impl Backoff {
     /// ```
     #[inline]
     pub fn snooze(&self) {
+        self.snooze_on(cfg!(routines_loom) || several_cpus());
+    }
+
+    /// `snooze`, told whether spinning can help (more than one CPU).
+    #[inline]
+    fn snooze_on(&self, several_cpus: bool) {
+        if !several_cpus && self.step.get() <= SPIN_LIMIT {
+            // The same number of yields as after the spin steps, then completed.
+            self.step.set(SPIN_LIMIT + 1);
+        }
         if self.step.get() <= SPIN_LIMIT {
             // (One spin per step under miri, as in `spin`.)
             let spins = if cfg!(miri) {
@@ -238,7 +249,25 @@ impl fmt::Debug for Backoff {
 
 #[cfg(all(test, target_os = "linux", not(miri), not(routines_loom)))]
 mod tests {
-    use super::cpus_in_affinity_mask;
+    use super::{cpus_in_affinity_mask, Backoff, SPIN_LIMIT, YIELD_LIMIT};
+
+    /// CORE-2: on one CPU, a backoff yields from its first snooze, as many times as it
+    /// would after its spin steps, then says "park".
+    #[test]
+    fn on_one_cpu_a_backoff_only_yields() {
+        let count = |several: bool| {
+            let backoff = Backoff::new();
+            let mut snoozes = 0;
+            while !backoff.is_completed() {
+                backoff.snooze_on(several);
+                snoozes += 1;
+            }
+            snoozes
+        };
+        let yields = (YIELD_LIMIT - SPIN_LIMIT) as usize;
+        assert_eq!(count(true), SPIN_LIMIT as usize + 1 + yields);
+        assert_eq!(count(false), yields);
+    }
 
     // spec: CH-3
     #[test]
