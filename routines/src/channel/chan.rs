@@ -4,7 +4,9 @@
 //! Waiting uses the library's one parking protocol, [`WaitQueue`]: a sender that finds the
 //! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
 //! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
-//! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). The
+//! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). A
+//! receiver of a bounded buffer spins for as long as spinning has lately paid off, and may
+//! park without the yields (`recv_spin`, `recv_parks_at_once`: spec CH-3). The
 //! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
 //! it costs the other side no cache line); the attempt inside the park is exact, so only an
 //! exact verdict ever decides a sleep or a timeout (spec CH-15). Every successful push
@@ -338,7 +340,8 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
     }
 
-    /// The buffer was empty: check for disconnection, spin, then park.
+    /// The buffer was empty: check for disconnection, spin, then park (a bounded buffer's
+    /// receiver: adaptive spin, then perhaps a park without yields; CH-3).
     #[cold]
     #[inline(never)]
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
