@@ -23,7 +23,8 @@ const YIELD_LIMIT: u32 = 1;
 /// `true` and the caller should park on the [`WaitQueue`](crate::core::WaitQueue) instead.
 ///
 /// A `Backoff` never sleeps and never blocks by itself: it only bounds how long a caller
-/// busy-waits.
+/// busy-waits. When the process may run on one CPU only, [`snooze`](Backoff::snooze) skips
+/// the busy-wait steps.
 ///
 /// # Examples
 /// ```
