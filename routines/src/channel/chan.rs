@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use super::context::{Context, Selectors};
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::core::{several_cpus, spin_briefly_until, Backoff, CachePadded, WaitQueue};
+use crate::core::{several_cpus, spin_briefly_times_until, Backoff, CachePadded, WaitQueue};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 
@@ -378,20 +378,15 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         // Relaxed (the loads and stores of `recv_spins`): a hint that only tunes how long to
         // spin; every decision still rests on an exact attempt.
         let spins = self.recv_spins.load(Ordering::Relaxed);
-        for _ in 0..=spins {
-            let mut outcome = None;
-            if spin_briefly_until(|| {
-                outcome = self.recv_attempt::<false>();
-                outcome.is_some()
-            }) {
-                if spins < RECV_SPINS_MAX {
-                    self.recv_spins.store(spins + 1, Ordering::Relaxed);
-                }
-                return outcome;
+        let mut outcome = None;
+        if spin_briefly_times_until(spins + 1, deadline, || {
+            outcome = self.recv_attempt::<false>();
+            outcome.is_some()
+        }) {
+            if spins < RECV_SPINS_MAX {
+                self.recv_spins.store(spins + 1, Ordering::Relaxed);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
+            return outcome;
         }
         if spins > 0 {
             self.recv_spins.store(spins / 2, Ordering::Relaxed);

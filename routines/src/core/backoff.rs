@@ -2,6 +2,7 @@
 
 use ::core::cell::Cell;
 use ::core::fmt;
+use std::time::Instant;
 
 use crate::loom::{hint, thread};
 
@@ -200,6 +201,26 @@ pub(crate) fn spin_briefly_until(mut done: impl FnMut() -> bool) -> bool {
         backoff.spin();
     }
     done()
+}
+
+/// [`spin_briefly_until`] up to `times` times in a row, stopping early once `deadline` has
+/// passed; returns whether `done` did. For waiters that spin longer than one brief spin
+/// before they park (a rendezvous packet's owner, a bounded channel's receiver: CH-3).
+#[inline]
+pub(crate) fn spin_briefly_times_until(
+    times: usize,
+    deadline: Option<Instant>,
+    mut done: impl FnMut() -> bool,
+) -> bool {
+    for _ in 0..times {
+        if spin_briefly_until(&mut done) {
+            return true;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+    false
 }
 
 /// Whether the process may run on more than one CPU: the affinity mask of the first thread

@@ -14,5 +14,7 @@ pub use self::backoff::Backoff;
 pub use self::cache_padded::CachePadded;
 pub use self::park::WaitQueue;
 
-pub(crate) use self::backoff::{several_cpus, spin_briefly_until, spin_until};
+pub(crate) use self::backoff::{
+    several_cpus, spin_briefly_times_until, spin_briefly_until, spin_until,
+};
 pub(crate) use self::park::deadline_after;

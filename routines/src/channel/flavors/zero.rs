@@ -35,7 +35,7 @@ use crate::channel::context::{abandoned_packet, Context, Entry};
 use crate::channel::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use crate::core::{spin_briefly_until, spin_until, WaitQueue};
+use crate::core::{spin_briefly_times_until, spin_until, WaitQueue};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::loom::sync::Arc;
@@ -631,11 +631,11 @@ const PARK_SPINS: usize = if cfg!(routines_loom) { 1 } else { 5 };
 /// 2 cores: mpsc and mpmc over `bounded(0)` ~1.4x faster than with yields). How long to
 /// spin: see `PARK_SPINS`.
 fn park<T>(packet: &Packet<T>, deadline: Option<Instant>) {
-    for _ in 0..PARK_SPINS {
-        // Acquire: pairs with the Release store in `finish`.
-        if spin_briefly_until(|| packet.state.load(Ordering::Acquire) != WAITING) {
-            return;
-        }
+    // Acquire: pairs with the Release store in `finish`.
+    if spin_briefly_times_until(PARK_SPINS, deadline, || {
+        packet.state.load(Ordering::Acquire) != WAITING
+    }) {
+        return;
     }
     packet.wake.wait_until(deadline, || {
         // Acquire: pairs with the Release store in `finish`.
