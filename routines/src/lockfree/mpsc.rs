@@ -168,7 +168,7 @@ impl<T> MpscQueue<T> {
             return None;
         }
         // SAFETY: `block` is the head block; only this consumer frees blocks, and it has not freed this one (it frees a block after leaving it).
-        let slot = unsafe { (*block).slot(offset) };
+        let slot = unsafe { &(*block).slots[offset] };
         // Acquire: pairs with the Release store of `WRITTEN` by the producer of this slot.
         if slot.state.load(Ordering::Acquire) == EMPTY {
             if !self.claimed_beyond(pos) {

@@ -155,7 +155,7 @@ impl<T> SegQueue<T> {
     #[inline]
     unsafe fn read(block: *mut Block<T>, offset: usize) -> T {
         // SAFETY: `block` is live: it is freed only after this slot shows `READ`.
-        let slot = unsafe { (*block).slot(offset) };
+        let slot = unsafe { &(*block).slots[offset] };
         slot.wait_write();
         // SAFETY: `WRITTEN` was observed (Acquire): the value is initialised, and our claim makes us its only reader.
         let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
@@ -216,7 +216,7 @@ impl<T> SegQueue<T> {
                     self.segs.head.block.store(next, Ordering::Release);
                     self.segs.head.index.store(next_index, Ordering::Release);
                     // SAFETY: our CAS claimed the last slot of the live `block`.
-                    let slot = unsafe { (*block).slot(offset) };
+                    let slot = unsafe { &(*block).slots[offset] };
                     slot.wait_write();
                     // SAFETY: `WRITTEN` was observed (Acquire): the value is initialised, and our claim makes us its only reader.
                     let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });

@@ -6,11 +6,9 @@
 //! holds `BLOCK_CAP` (63) slots; positions run in laps of `LAP` = `BLOCK_CAP + 1`, and the
 //! extra offset `BLOCK_CAP` of a lap is a *sentinel*: the producer that claims a block's last
 //! slot moves the tail there while it links the next block, and every other producer waits for
-//! it. Each slot has a state byte: `EMPTY`, then `WRITTEN` (stored by its producer), then,
+//! it. Each slot has a state word: `EMPTY`, then `WRITTEN` (stored by its producer), then,
 //! in `SegQueue`, `READ` (stored by its consumer). Each step is a plain Release store by the
-//! one thread that owns the slot at that point, never a read-modify-write. A block keeps its
-//! values in one array and their state bytes in another, so a slot costs `size_of::<T>() + 1`
-//! bytes rather than a padded pair.
+//! one thread that owns the slot at that point, never a read-modify-write.
 //! Threads dereference a block only after a successful index CAS on a position inside it (or,
 //! for the single consumer, while it owns the head), and a block outlives every claimed
 //! position inside it, so no freed block is ever touched.
@@ -23,17 +21,11 @@ use ::core::ptr;
 
 use crate::core::{Backoff, CachePadded};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
-/// Slots per block: 63, so a block of 8-byte values is 584 bytes (two links, 63 values, 63
-/// state bytes). Halving the allocations per message against crossbeam's 31 measured ~20 %
-/// on a single-threaded fill-then-drain of 10 000 messages; 127 measured the same as 63.
-///
-/// Why the states are bytes in their own array: with a 4-byte state beside each 8-byte value
-/// a slot took 16 bytes, and 10 000 queued `u64`s 160 KiB of blocks. glibc trims the top of
-/// its heap back to 128 KiB of slack when more than that is freed there, so each fresh queue
-/// of that size faulted its last pages in again: about 6 page faults per fill-then-drain,
-/// 131 -> 120 us with the split layout (`channel_seq_probe routines unbounded`).
+/// Slots per block: 63, so a block of 8-byte values is 1 KiB (64 slots of 16 bytes, the
+/// last one's worth taken by the two links). Halving the allocations per message against
+/// crossbeam's 31 measured ~20 % on a single-threaded fill-then-drain of 10 000 messages.
 pub(super) const BLOCK_CAP: usize = if cfg!(routines_loom) { 2 } else { 63 };
 /// Positions per lap: the block's slots plus the sentinel offset.
 pub(super) const LAP: usize = BLOCK_CAP + 1;
@@ -43,22 +35,21 @@ pub(super) const SHIFT: usize = 1;
 pub(super) const HAS_NEXT: usize = 1;
 
 /// Slot states, in order; each is stored once, by the slot's producer and then its consumer.
-pub(super) const EMPTY: u8 = 0;
+pub(super) const EMPTY: u32 = 0;
 /// The value is in place (stored by the producer: its last access to the block).
-pub(super) const WRITTEN: u8 = 1;
+pub(super) const WRITTEN: u32 = 1;
 /// The value has been read out (stored by the consumer, `SegQueue` only: its last access to
 /// the block).
-pub(super) const READ: u8 = 2;
+pub(super) const READ: u32 = 2;
 
-/// A view of one slot of a block: its value cell and its state byte.
-pub(super) struct Slot<'a, T> {
+pub(super) struct Slot<T> {
     /// Initialised once `state` is `WRITTEN`; read out once (by the claiming consumer).
-    pub(super) value: &'a UnsafeCell<MaybeUninit<T>>,
+    pub(super) value: UnsafeCell<MaybeUninit<T>>,
     /// `EMPTY`, `WRITTEN` or `READ`, see above.
-    pub(super) state: &'a AtomicU8,
+    pub(super) state: AtomicU32,
 }
 
-impl<T> Slot<'_, T> {
+impl<T> Slot<T> {
     /// Waits until the producer that claimed this slot has written it.
     pub(super) fn wait_write(&self) {
         let backoff = Backoff::new();
@@ -74,11 +65,7 @@ pub(super) struct Block<T> {
     pub(super) next: AtomicPtr<Block<T>>,
     /// The next block on `SegQueue`'s list of retired blocks (see `SegQueue::retire`).
     pub(super) retired_next: AtomicPtr<Block<T>>,
-    /// Slot `i`'s value: initialised once `states[i]` is `WRITTEN`, read out once (by the
-    /// claiming consumer).
-    values: [UnsafeCell<MaybeUninit<T>>; BLOCK_CAP],
-    /// Slot `i`'s state: `EMPTY`, `WRITTEN` or `READ`.
-    states: [AtomicU8; BLOCK_CAP],
+    pub(super) slots: [Slot<T>; BLOCK_CAP],
 }
 
 impl<T> Block<T> {
@@ -90,24 +77,16 @@ impl<T> Block<T> {
         unsafe {
             (&raw mut (*p).next).write(AtomicPtr::new(ptr::null_mut()));
             (&raw mut (*p).retired_next).write(AtomicPtr::new(ptr::null_mut()));
-            let values = (&raw mut (*p).values).cast::<UnsafeCell<MaybeUninit<T>>>();
-            let states = (&raw mut (*p).states).cast::<AtomicU8>();
+            let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..BLOCK_CAP {
-                values.add(i).write(UnsafeCell::new(MaybeUninit::uninit()));
-                states.add(i).write(AtomicU8::new(EMPTY));
+                slots.add(i).write(Slot {
+                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                    state: AtomicU32::new(EMPTY),
+                });
             }
         }
         // SAFETY: every field was initialised above.
         Box::into_raw(unsafe { block.assume_init() })
-    }
-
-    /// Slot `offset` (< `BLOCK_CAP`): its value cell and its state.
-    #[inline]
-    pub(super) fn slot(&self, offset: usize) -> Slot<'_, T> {
-        Slot {
-            value: &self.values[offset],
-            state: &self.states[offset],
-        }
     }
 
     /// Waits until the next block is linked.
@@ -130,12 +109,12 @@ impl<T> Block<T> {
     /// `this` is live (not freed).
     pub(super) unsafe fn all_read(this: *mut Self) -> bool {
         // SAFETY: live (caller).
-        let states = unsafe { &(*this).states };
+        let slots = unsafe { &(*this).slots };
         // Acquire: pairs with each reader's Release store of `READ`; its read of the value
         // happens before whatever the caller does with the block next (free it).
-        states[..BLOCK_CAP - 1]
+        slots[..BLOCK_CAP - 1]
             .iter()
-            .all(|state| state.load(Ordering::Acquire) == READ)
+            .all(|slot| slot.state.load(Ordering::Acquire) == READ)
     }
 }
 
@@ -208,7 +187,7 @@ impl<T> Segments<T> {
     #[inline]
     unsafe fn write(block: *mut Block<T>, offset: usize, value: T) {
         // SAFETY: `block` is live until that slot is read, which needs our `WRITTEN` first.
-        let slot = unsafe { (*block).slot(offset) };
+        let slot = unsafe { &(*block).slots[offset] };
         // SAFETY: the claimed slot is ours to write; nobody reads it before `WRITTEN`.
         slot.value.with_mut(|p| unsafe { (*p).write(value) });
         // Release: pairs with the Acquire in `wait_write`; publishes the value. Our last
@@ -355,8 +334,7 @@ impl<T> Drop for Segments<T> {
             if offset < BLOCK_CAP {
                 // SAFETY: positions between head and tail were written and never read, in the live block `block`.
                 unsafe {
-                    (*block)
-                        .slot(offset)
+                    (*block).slots[offset]
                         .value
                         .with_mut(|p| (*p).assume_init_drop())
                 };

@@ -10,7 +10,7 @@ pub(crate) mod sync {
 
     pub(crate) mod atomic {
         pub(crate) use loom::sync::atomic::{
-            fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+            fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
         };
         /// Not modelled by loom; a deque's owner always fences under loom (see `deque.rs`).
         pub(crate) use std::sync::atomic::compiler_fence;

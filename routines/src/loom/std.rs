@@ -72,7 +72,6 @@ pub(crate) mod sync {
 
         atomic_newtype! {
             AtomicBool(std::sync::atomic::AtomicBool, bool);
-            AtomicU8(std::sync::atomic::AtomicU8, u8);
             AtomicU32(std::sync::atomic::AtomicU32, u32);
             AtomicU64(std::sync::atomic::AtomicU64, u64);
             AtomicUsize(std::sync::atomic::AtomicUsize, usize);
