@@ -44,12 +44,10 @@ pub(crate) trait Buffer<T> {
     fn try_pop(&self) -> Option<T>;
     /// Like `try_push`, but "full" may be spurious (`MpmcQueue::push_weak`): for the spin
     /// before a wait, which ends in `try_push`.
-    #[inline]
     fn try_push_weak(&self, value: T) -> Result<(), T> {
         self.try_push(value)
     }
     /// Like `try_pop`, but "empty" may be spurious (`MpmcQueue::pop_weak`).
-    #[inline]
     fn try_pop_weak(&self) -> Option<T> {
         self.try_pop()
     }
