@@ -6,7 +6,8 @@
 //! (4 x 4), select4 (four producers, one consumer selecting; routines, crossbeam, flume)
 //! or pingpong (10 000 round trips over two channels);
 //! CAP 0, 1, 1024 or unbounded. `PIN=1`: producers on CPU 1, consumers on CPU 0 (spsc, mpsc,
-//! mpmc; see `routines_benches::pin_role`).
+//! mpmc, ping-pong); `PIN=same`: every thread on CPU 0 of the two the process keeps (see
+//! `routines_benches::pin_role`).
 
 use std::time::Duration;
 
@@ -16,6 +17,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
     let (who, shape, cap) = (arg(0, "routines"), arg(1, "mpsc"), arg(2, "1024"));
+    // routines reads its CPU count (the affinity mask) once, on its first wait: let that be
+    // here, unpinned, so that `PIN=same` measures threads the OS put on one of two CPUs.
+    let (_tx, rx) = routines::channel::bounded::<u8>(1);
+    let _ = rx.recv_timeout(Duration::from_micros(1));
     let runs: usize = std::env::var("RUNS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -147,23 +147,33 @@ pub fn timed_threads_with(
 /// With `PIN=1` in the environment (Linux): pins the calling thread, a producer to CPU 1 and
 /// a consumer to CPU 0, so the contended channel cells can be run with every consumer on a
 /// CPU of its own side (see the README: how much of a cell is the channel and how much the
-/// OS's placement of 5 to 8 threads on 2 CPUs). Otherwise does nothing.
+/// OS's placement of 5 to 8 threads on 2 CPUs). With `PIN=same`: every role on CPU 0, the
+/// placement the OS sometimes makes by itself for a while (the process keeps both CPUs, only
+/// the threads are pinned). Otherwise does nothing.
 pub fn pin_role(producer: bool) {
-    static PIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if !*PIN.get_or_init(|| std::env::var("PIN").is_ok_and(|v| v == "1")) {
-        return;
-    }
+    static PIN: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+    let same = match PIN.get_or_init(|| match std::env::var("PIN").as_deref() {
+        Ok("1") => Some(false),
+        Ok("same") => Some(true),
+        _ => None,
+    }) {
+        Some(same) => *same,
+        None => return,
+    };
     #[cfg(target_os = "linux")]
     {
+        let cpu = usize::from(producer && !same);
         // For the calling thread (pid 0).
         // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with its size.
         let rc = unsafe {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(usize::from(producer), &mut set);
+            libc::CPU_SET(cpu, &mut set);
             libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
         };
         assert_eq!(rc, 0, "PIN=1 needs CPUs 0 and 1");
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = same;
 }
 
 /// `threads` threads each do `ops_per_thread` lock–increment–unlock rounds on one lock;
@@ -588,7 +598,8 @@ macro_rules! channel_workloads {
                 let (ping_tx, ping_rx) = make();
                 let (pong_tx, pong_rx) = make();
                 let sum = AtomicU64::new(0);
-                let elapsed = $crate::timed_threads(2, |i| {
+                let pin = |i: usize| $crate::pin_role(i == 0);
+                let elapsed = $crate::timed_threads_with(2, pin, |i| {
                     if i == 0 {
                         let mut local = 0;
                         for v in 0..rounds {
