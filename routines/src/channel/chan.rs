@@ -326,14 +326,12 @@ impl<T, B: Buffer<T>> Chan<T, B> {
     }
 
     /// Receives, waiting for a message until `deadline` (`None`: forever). As in `send`,
-    /// the attempts before the wait are weak (`MpmcQueue::pop_weak`), the wait's are exact.
+    /// a bounded buffer's attempts before the wait are weak (`MpmcQueue::pop_weak`), the
+    /// wait's are exact. An unbounded buffer has no weak pop.
     #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        // An unbounded buffer has no weak pop (its default is the exact one): call the exact
-        // pop, which inlines here. Through the default, the pop stayed a call: fill-then-drain
-        // of 10 000 over `unbounded()` 128 -> 118 us (`channel_seq_probe`). Making the default
-        // `#[inline]` instead inlined it into the spin loops too, and 4x4 over `unbounded()`
-        // went 1.78 -> 2.17 ms; this way it did not move (2.66 -> 2.49 ms, within noise).
+        // Unbounded: the exact pop by name, so that it inlines here (through the trait's
+        // default weak pop it stayed a call; measured in spec CH-8).
         let popped = if SPIN && B::BOUNDED {
             self.pop_with(B::try_pop_weak)
         } else {
