@@ -25,6 +25,7 @@ use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendErro
 use crate::core::{several_cpus, spin_briefly_times_until, Backoff, CachePadded, WaitQueue};
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
+use crate::loom::thread;
 
 /// Spin (with `Backoff`) before parking. Not under loom: loom runs a yielding thread again
 /// only once the others have moved on, which would keep the models from ever parking.
@@ -33,6 +34,10 @@ const SPIN: bool = !cfg!(routines_loom);
 /// Most brief spins (about 130 spin-loop hints each, never yielding) a waiting receiver of a
 /// bounded channel makes before it yields or parks (CH-3); about 14 us here.
 const RECV_SPINS_MAX: usize = 5;
+
+/// Yields a blocked sender of a bounded channel makes after its backoff (which ends with a
+/// few), retrying after each, before it parks (CH-3).
+const SEND_YIELDS: u32 = 32;
 
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
@@ -231,6 +236,22 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         let backoff = Backoff::new();
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
+            value = match self.send_attempt::<false>(value) {
+                Ok(outcome) => return outcome,
+                Err(v) => v,
+            };
+        }
+        // CH-3: a sender that parks leaves its core to threads that may have nothing to do
+        // either, and then needs a wake-up call; yielding keeps it ready for the room a
+        // receiver on another core makes, and hands its core over meanwhile. A yield can
+        // last a time slice: past the deadline, the wait below decides.
+        let mut yields = 0;
+        while SPIN && yields < SEND_YIELDS {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            thread::yield_now();
+            yields += 1;
             value = match self.send_attempt::<false>(value) {
                 Ok(outcome) => return outcome,
                 Err(v) => v,
