@@ -3,8 +3,10 @@
 //! compare contenders on a noisy machine:
 //! `cargo run --release -p routines-benches --example ws_fib_probe -- routines|rayon [fib|sum|sort|scope]`
 //! (`THREADS=n` workers, 2 by default; `FRESH=1` for a new pool per iteration; `FIB=n`
-//! for fib(n), 27 by default; `SORT_N=n` sorts n values, 300 000 by default; `QUARTILES=1`
-//! prints the quartiles too).
+//! for fib(n), 27 by default; `SORT_N=n` sorts n values, 300 000 by default; `SUM_N=n` sums
+//! 0..n, 4 000 000 by default; `ITERS=n` iterations, 100 by default; `QUARTILES=1` prints
+//! the quartiles too). Only `sort` copies its input between iterations; the other
+//! workloads run back to back, as criterion's do.
 
 use std::time::{Duration, Instant};
 
@@ -23,22 +25,34 @@ fn run<S: BenchStealer>(workload: &str) {
         .unwrap_or(27);
     let expect = fib_plain(fib_n);
     let mut pool = S::new(threads);
-    let data: Vec<u64> = (0..4_000_000).collect();
+    let sum_n: u64 = std::env::var("SUM_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4_000_000);
+    let data: Vec<u64> = (0..sum_n).collect();
     let sort_n: usize = std::env::var("SORT_N")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300_000);
     let input = random_u32s(sort_n);
-    let mut times: Vec<Duration> = (0..100)
+    let iters: usize = std::env::var("ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let mut times: Vec<Duration> = (0..iters)
         .map(|_| {
             if fresh {
                 pool = S::new(threads);
                 pool.install(|| ws_fib::<S>(10));
             }
-            let mut v = input.clone();
+            let mut v = if workload == "sort" {
+                input.clone()
+            } else {
+                Vec::new()
+            };
             let start = Instant::now();
             match workload {
-                "sum" => assert_eq!(pool.install(|| ws_sum::<S>(&data)), 3_999_999 * 2_000_000),
+                "sum" => assert_eq!(pool.install(|| ws_sum::<S>(&data)), (sum_n - 1) * sum_n / 2),
                 "sort" => pool.install(|| ws_quicksort::<S>(&mut v)),
                 "scope" => {
                     let sum = std::sync::atomic::AtomicU64::new(0);
