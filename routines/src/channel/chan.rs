@@ -5,6 +5,7 @@
 //! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
 //! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
 //! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). A
+//! sender yields more times than the backoff's few before it parks (`SEND_YIELDS`); a
 //! receiver of a bounded buffer spins for as long as spinning has lately paid off, and may
 //! park without the yields (`recv_spin`, `recv_parks_at_once`: spec CH-3). The
 //! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
