@@ -5,10 +5,10 @@
 //! buffer full (or a receiver that finds it empty) spins briefly with [`Backoff`], then parks
 //! on `not_full` (`not_empty`) with an attempt closure that retries the operation, so no
 //! wake-up can be lost between the failed attempt and the sleep (see `core/park.rs`). A
-//! sender yields more times than the backoff's few before it parks (`SEND_YIELDS`); a
-//! receiver of a bounded buffer spins for as long as spinning has lately paid off, and may
-//! park without the yields (`recv_spin`, `recv_parks_at_once`: spec CH-3). The
-//! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
+//! sender yields more times than the backoff's few before it parks, as many as have lately
+//! paid off (`send_yields`); a receiver of a bounded buffer spins for as long as spinning
+//! has lately paid off, and may park without the yields (`recv_spin`,
+//! `recv_parks_at_once`: spec CH-3). The attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
 //! it costs the other side no cache line); the attempt inside the park is exact, so only an
 //! exact verdict ever decides a sleep or a timeout (spec CH-15). Every successful push
 //! notifies one parked receiver; every successful pop of a bounded buffer notifies one
@@ -36,9 +36,13 @@ const SPIN: bool = !cfg!(routines_loom);
 /// bounded channel makes before it yields or parks (CH-3); about 14 us here.
 const RECV_SPINS_MAX: usize = 5;
 
-/// Yields a blocked sender of a bounded channel makes after its backoff (which ends with a
-/// few), retrying after each, before it parks (CH-3).
-const SEND_YIELDS: u32 = 32;
+/// Most yields a blocked sender of a bounded channel makes after its backoff (which ends
+/// with a few), retrying after each, before it parks (CH-3).
+const SEND_YIELDS_MAX: usize = 32;
+
+/// Fewest such yields: enough for a receiver running on another core to make room, so that
+/// a channel whose yields stopped paying can see them pay again.
+const SEND_YIELDS_MIN: usize = 4;
 
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
@@ -126,6 +130,9 @@ pub(crate) struct Chan<T, B> {
     send_waits: CachePadded<AtomicUsize>,
     /// `send_waits` as the last receiver to stop spinning saw it.
     send_waits_seen: AtomicUsize,
+    /// How many yields a blocked sender makes before it parks (CH-3): twice as many after
+    /// yields that ended with the send, half as many after yields that came to nothing.
+    send_yields: AtomicUsize,
     /// Selecting threads waiting to send.
     send_selectors: Selectors,
     /// Selecting threads waiting to receive.
@@ -148,6 +155,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
                 recv_spins: AtomicUsize::new(0),
                 send_waits: CachePadded::new(AtomicUsize::new(0)),
                 send_waits_seen: AtomicUsize::new(0),
+                send_yields: AtomicUsize::new(SEND_YIELDS_MAX),
                 send_selectors: Selectors::new(),
                 recv_selectors: Selectors::new(),
                 _messages: PhantomData,
@@ -244,19 +252,34 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
         // CH-3: a sender that parks leaves its core to threads that may have nothing to do
         // either, and then needs a wake-up call; yielding keeps it ready for the room a
-        // receiver on another core makes, and hands its core over meanwhile. A yield can
-        // last a time slice: past the deadline, the wait below decides.
-        let mut yields = 0;
-        while SPIN && yields < SEND_YIELDS {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
+        // receiver on another core makes, and hands its core over meanwhile. How long it
+        // yields adapts, as the receivers' spin does (`recv_spin`): yields that end with the
+        // send double the count, yields that come to nothing (a slow receiver) halve it.
+        // A yield can last a time slice: past the deadline, the wait below decides.
+        if SPIN {
+            // Relaxed (the loads and stores of `send_yields`): a hint that only tunes how
+            // long to yield; the send itself is decided by the attempts.
+            let budget = self.send_yields.load(Ordering::Relaxed);
+            for _ in 0..budget {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                thread::yield_now();
+                value = match self.send_attempt::<false>(value) {
+                    Ok(outcome) => {
+                        if budget < SEND_YIELDS_MAX {
+                            self.send_yields
+                                .store((budget * 2).min(SEND_YIELDS_MAX), Ordering::Relaxed);
+                        }
+                        return outcome;
+                    }
+                    Err(v) => v,
+                };
             }
-            thread::yield_now();
-            yields += 1;
-            value = match self.send_attempt::<false>(value) {
-                Ok(outcome) => return outcome,
-                Err(v) => v,
-            };
+            if budget > SEND_YIELDS_MIN {
+                self.send_yields
+                    .store((budget / 2).max(SEND_YIELDS_MIN), Ordering::Relaxed);
+            }
         }
         self.send_slow(value, deadline)
     }
@@ -581,7 +604,7 @@ impl<T, B: Buffer<T> + Sync> ChanOps<T> for Chan<T, B> {
 
 #[cfg(all(test, not(routines_loom)))]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::lockfree::MpmcQueue;
@@ -610,6 +633,86 @@ mod tests {
         fn capacity(&self) -> Option<usize> {
             Some(self.0.capacity())
         }
+    }
+
+    /// A bounded buffer whose weak pushes fail while `fails` is above zero (counting it
+    /// down), and otherwise push; `weak_pushes` counts them.
+    struct Flaky {
+        queue: MpmcQueue<u32>,
+        fails: AtomicUsize,
+        weak_pushes: AtomicUsize,
+    }
+
+    impl Buffer<u32> for Flaky {
+        const BOUNDED: bool = true;
+        fn try_push(&self, value: u32) -> Result<(), u32> {
+            self.queue.push(value)
+        }
+        fn try_pop(&self) -> Option<u32> {
+            self.queue.pop()
+        }
+        fn try_push_weak(&self, value: u32) -> Result<(), u32> {
+            self.weak_pushes.fetch_add(1, Ordering::Relaxed);
+            let fails = self.fails.load(Ordering::Relaxed);
+            if fails > 0 {
+                self.fails.store(fails - 1, Ordering::Relaxed);
+                return Err(value);
+            }
+            self.queue.push(value)
+        }
+        fn len(&self) -> usize {
+            self.queue.len()
+        }
+        fn capacity(&self) -> Option<usize> {
+            Some(self.queue.capacity())
+        }
+    }
+
+    // spec: CH-3
+    /// CH-3: a blocked sender yields as many times as lately paid off: half as many after
+    /// yields that came to nothing (down to `SEND_YIELDS_MIN`), twice as many after yields
+    /// that ended with the send (up to `SEND_YIELDS_MAX`).
+    #[test]
+    fn the_senders_yields_adapt() {
+        let chan = Chan::new(Flaky {
+            queue: MpmcQueue::new(1),
+            fails: AtomicUsize::new(0),
+            weak_pushes: AtomicUsize::new(0),
+        });
+        let yields = || chan.send_yields.load(Ordering::Relaxed);
+        let soon = || Some(Instant::now() + Duration::from_millis(5));
+        assert_eq!(yields(), SEND_YIELDS_MAX, "a new channel yields the most");
+        assert!(chan.try_send(0).is_ok());
+        // Full, and nobody receives: every send's yields come to nothing.
+        let mut expect = SEND_YIELDS_MAX;
+        while expect > SEND_YIELDS_MIN {
+            assert!(matches!(
+                chan.send(1, soon()),
+                Err(SendTimeoutError::Timeout(1))
+            ));
+            expect /= 2;
+            assert_eq!(yields(), expect, "halved");
+        }
+        let before = chan.buffer.weak_pushes.load(Ordering::Relaxed);
+        assert!(matches!(
+            chan.send(1, soon()),
+            Err(SendTimeoutError::Timeout(1))
+        ));
+        assert_eq!(yields(), SEND_YIELDS_MIN, "no fewer");
+        // The weak attempts a send makes before its yields.
+        let early = chan.buffer.weak_pushes.load(Ordering::Relaxed) - before - SEND_YIELDS_MIN;
+        assert_eq!(chan.try_recv(), Ok(0));
+        // Room appears during the second yield of each send.
+        while expect < SEND_YIELDS_MAX {
+            chan.buffer.fails.store(early + 1, Ordering::Relaxed);
+            assert!(chan.send(2, None).is_ok());
+            expect *= 2;
+            assert_eq!(yields(), expect, "doubled");
+            assert_eq!(chan.try_recv(), Ok(2));
+        }
+        chan.buffer.fails.store(early + 1, Ordering::Relaxed);
+        assert!(chan.send(3, None).is_ok());
+        assert_eq!(yields(), SEND_YIELDS_MAX, "no more");
     }
 
     /// Weak verdicts only ever lead to another attempt: the exact attempt of the wait
