@@ -8,11 +8,12 @@
 //! sender yields more times than the backoff's few before it parks, as many as have lately
 //! paid off (`send_yields`); a receiver of a bounded buffer spins for as long as spinning
 //! has lately paid off, and may park without the yields (`recv_spin`,
-//! `recv_parks_at_once`: spec CH-3). The attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and
-//! it costs the other side no cache line); the attempt inside the park is exact, so only an
-//! exact verdict ever decides a sleep or a timeout (spec CH-15). Every successful push
-//! notifies one parked receiver; every successful pop of a bounded buffer notifies one
-//! parked sender; disconnection notifies everybody.
+//! `recv_parks_at_once`: spec CH-3). The attempts before the park are weak
+//! (`Buffer::try_push_weak`: a "full" may be spurious, and it costs the other side no
+//! cache line); the attempt inside the park is exact, so only an exact verdict ever decides
+//! a sleep or a timeout (spec CH-15). Every successful push notifies one parked receiver;
+//! every successful pop of a bounded buffer notifies one parked sender; disconnection
+//! notifies everybody.
 //!
 //! Disconnection is one flag, set when the last sender or the last receiver goes, or on an
 //! explicit `close()`. Sends then fail and hand the value back; receivers still drain what is
@@ -227,7 +228,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
         }
     }
 
-    /// The buffer was full: spin, then park.
+    /// The buffer was full: spin, yield, then park.
     #[cold]
     #[inline(never)]
     fn send_wait(
