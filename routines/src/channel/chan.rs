@@ -681,7 +681,9 @@ mod tests {
             weak_pushes: AtomicUsize::new(0),
         });
         let yields = || chan.send_yields.load(Ordering::Relaxed);
-        let soon = || Some(Instant::now() + Duration::from_millis(5));
+        // Long enough that the yields never outlast it (a yield past the deadline ends
+        // them, and the count of weak attempts measured below would come out short).
+        let soon = || Some(Instant::now() + Duration::from_millis(50));
         assert_eq!(yields(), SEND_YIELDS_MAX, "a new channel yields the most");
         assert!(chan.try_send(0).is_ok());
         // Full, and nobody receives: every send's yields come to nothing.
