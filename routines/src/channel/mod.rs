@@ -1,13 +1,13 @@
 //! Channels with crossbeam-channel's API: multi-producer multi-consumer, blocking on OS
 //! threads.
 //!
-//! Built so far: [`bounded`] (capacity >= 1 over the Vyukov bounded queue; capacity 0 a
-//! rendezvous channel) and [`unbounded`] (over the segmented queue), with `Sender`/`Receiver` (both `Clone`), the send/recv method
-//! families (`x`, `try_x`, `x_timeout`, `x_deadline`), crossbeam's error types, disconnection
-//! when all senders or all receivers are gone, and an explicit [`Sender::close`] /
-//! [`Receiver::close`]; the receiver-only [`after`], [`at`], [`tick`] and [`never()`]; and
-//! [`oneshot`]; [`Select`] and the `select!` / `select_biased!` macros. Not yet: the
-//! `channel!` macro.
+//! [`bounded`] (capacity >= 1 over the Vyukov bounded queue; capacity 0 a rendezvous
+//! channel) and [`unbounded`] (over the segmented queue), with `Sender`/`Receiver` (both
+//! `Clone`), the send/recv method families (`x`, `try_x`, `x_timeout`, `x_deadline`),
+//! crossbeam's error types, disconnection when all senders or all receivers are gone, and an
+//! explicit [`Sender::close`] / [`Receiver::close`]; the receiver-only [`after`], [`at`],
+//! [`tick`] and [`never()`]; [`oneshot()`]; [`Select`] and the `select!` / `select_biased!`
+//! macros. Named channel types are stamped out by `routines::channel!` over the same handles.
 //!
 //! Blocking follows the library's one parking protocol: a bounded spin, then a park on a
 //! [`WaitQueue`](crate::core::WaitQueue) whose re-check retries the operation, so no wake-up

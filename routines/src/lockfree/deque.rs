@@ -74,7 +74,7 @@
 //! race. Allocation: one buffer at construction (64 slots) and one each time the buffer grows;
 //! push, pop and steal allocate nothing otherwise.
 //!
-//! The [`Injector`] is a [`SegQueue`](super::SegQueue) with the stealing API on top.
+//! The [`Injector`] is a [`SegQueue`] with the stealing API on top.
 
 use ::core::cell::Cell;
 use ::core::fmt;
@@ -1209,7 +1209,7 @@ impl<T> fmt::Debug for Stealer<T> {
 }
 
 /// A global FIFO queue that any thread may push to and steal from, typically the entry point
-/// of a scheduler's work. Built on [`SegQueue`](super::SegQueue) (unbounded, non-blocking).
+/// of a scheduler's work. Built on [`SegQueue`] (unbounded, non-blocking).
 ///
 /// # Examples
 /// ```

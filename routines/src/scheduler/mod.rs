@@ -2,9 +2,9 @@
 //!
 //! * [`ThreadPool`]: fixed workers over one shared FIFO queue; jobs are `'static`.
 //! * [`Scheduler`]: a work-stealing scheduler in rayon's shape (per-worker deques, a global
-//!   injector, steal-half, bounded searching, sleeping workers): [`join`], [`scope`] (jobs
+//!   injector, steal-half, bounded searching, sleeping workers): [`join`], [`scope()`] (jobs
 //!   may borrow), [`spawn`], [`spawn_future`], [`broadcast`], [`Scheduler::install`]. The
-//!   free functions run on the caller's scheduler, or on a [`global`] one.
+//!   free functions run on the caller's scheduler, or on a [`global()`] one.
 //!
 //! ```
 //! let pool = routines::scheduler::ThreadPool::new(2);

@@ -16,7 +16,7 @@ use crate::sync::Mutex;
 
 /// A scope on the work-stealing scheduler: [`Scope::spawn`] starts jobs that may borrow
 /// anything that outlives `'scope`. Made by [`Scheduler::scope`](super::Scheduler::scope)
-/// or the free function [`scope`](super::scope).
+/// or the free function [`scope`](fn@super::scope).
 ///
 /// The scope's function and every job spawned in it (they may spawn more) finish before
 /// `scope` returns. If any of them panicked, `scope` resumes a panic once all finished: the

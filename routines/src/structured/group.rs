@@ -47,7 +47,7 @@ enum Runner {
 }
 
 /// A group of tasks returning `Result<T, E>`, each on its own OS thread (`'static`
-/// closures; use [`scope`](super::scope) to borrow). **Fail-fast** by default: the first
+/// closures; use [`scope`](fn@super::scope) to borrow). **Fail-fast** by default: the first
 /// failure cancels the group's token, which every task sees in its [`TaskContext`];
 /// [`supervised`](TaskGroup::supervised) groups cancel nothing.
 ///

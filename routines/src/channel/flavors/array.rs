@@ -1,5 +1,5 @@
 //! Bounded flavor (`bounded(n)`, `n >= 1`): the Vyukov bounded queue
-//! ([`MpmcQueue`](crate::lockfree::MpmcQueue)), allocated once at construction; sends and
+//! ([`crate::lockfree::MpmcQueue`]), allocated once at construction; sends and
 //! receives allocate nothing.
 
 use crate::channel::chan::Buffer;

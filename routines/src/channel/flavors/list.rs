@@ -1,5 +1,5 @@
 //! Unbounded flavor (`unbounded()`): the segmented queue
-//! ([`SegQueue`](crate::lockfree::SegQueue)); a send allocates one block per 63 messages,
+//! ([`crate::lockfree::SegQueue`]); a send allocates one block per 63 messages,
 //! a receive never allocates. Sends never wait.
 
 use crate::channel::chan::Buffer;
