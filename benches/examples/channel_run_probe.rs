@@ -7,7 +7,7 @@
 //! or pingpong (10 000 round trips over two channels);
 //! CAP 0, 1, 1024 or unbounded. `PIN=1`: producers on CPU 1, consumers on CPU 0 (spsc, mpsc,
 //! mpmc, ping-pong); `PIN=same`: every thread on CPU 0 of the two the process keeps (see
-//! `routines_benches::pin_role`).
+//! `routines_benches::pin_role`). `ALL=1`: also every run's time, in order, on stderr.
 
 use std::time::Duration;
 
@@ -17,10 +17,6 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
     let (who, shape, cap) = (arg(0, "routines"), arg(1, "mpsc"), arg(2, "1024"));
-    // routines reads its CPU count (the affinity mask) once, on its first wait: let that be
-    // here, unpinned, so that `PIN=same` measures threads the OS put on one of two CPUs.
-    let (_tx, rx) = routines::channel::bounded::<u8>(1);
-    let _ = rx.recv_timeout(Duration::from_micros(1));
     let runs: usize = std::env::var("RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -67,6 +63,13 @@ fn main() {
         }
     };
     let mut times: Vec<Duration> = (0..runs).map(|_| sample()).collect();
+    if std::env::var("ALL").is_ok() {
+        let ms: Vec<String> = times
+            .iter()
+            .map(|t| format!("{:.1}", t.as_secs_f64() * 1e3))
+            .collect();
+        eprintln!("runs in order (ms): {}", ms.join(" "));
+    }
     times.sort();
     println!(
         "{who} {shape}_{cap} {:.2} ms",

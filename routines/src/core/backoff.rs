@@ -223,30 +223,54 @@ pub(crate) fn spin_briefly_times_until(
     false
 }
 
-/// Whether the process may run on more than one CPU: the affinity mask of the first thread
-/// to ask, on Linux (threads inherit it), else `available_parallelism`; asked once, then
-/// cached. A constant of the process, never part of a protocol, and never asked under loom.
-/// Under miri: no (spinning means nothing there).
+/// Whether the process may run on more than one CPU: on Linux, the CPUs of the first thread
+/// to ask and of the main thread together (their affinity masks), else
+/// `available_parallelism`; asked once, then cached. A constant of the process, never part
+/// of a protocol, and never asked under loom. Under miri: no (spinning means nothing there).
+///
+/// Why both masks: threads inherit the mask of the thread that starts them, so a process
+/// started under `taskset -c 0` has every thread, the main one included, on that CPU. But a
+/// program may also pin each of its threads to a CPU of its own. If the first to ask is such
+/// a thread, its own mask alone would read "one CPU" and switch spinning off for the whole
+/// process (spsc over `bounded(0)`, producer pinned to CPU 1 and consumer to CPU 0 and the
+/// first to ask: 12.5 ms -> 2 200 ms; CH-3).
 pub(crate) fn several_cpus() -> bool {
     static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SEVERAL.get_or_init(|| !cfg!(miri) && cpus_in_affinity_mask() > 1)
 }
 
-/// The CPUs this thread may run on. On Linux from the affinity mask, without allocating
-/// (`available_parallelism` reads cgroup files into fresh strings, and the first blocking
-/// receive must not allocate: CH-8). A failed query counts as several.
+/// The CPUs this thread or the main thread may run on (see [`several_cpus`]). On Linux from
+/// the affinity masks, without allocating (`available_parallelism` reads cgroup files into
+/// fresh strings, and the first blocking receive must not allocate: CH-8). A failed query
+/// of this thread's mask counts as several; a failed query of the main thread's (it may have
+/// exited) leaves this thread's.
 #[cfg(all(target_os = "linux", not(miri)))]
 fn cpus_in_affinity_mask() -> usize {
-    // The call writes at most `size_of::<cpu_set_t>()` bytes, for the calling thread (pid 0),
-    // and `CPU_COUNT` only reads the set.
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // The calls write at most `size` bytes each, for the calling thread (pid 0) and for the
+    // main thread (its thread id is the process id).
     // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with its size.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+        if libc::sched_getaffinity(0, size, &mut set) != 0 {
             return usize::MAX;
         }
-        usize::try_from(libc::CPU_COUNT(&set)).unwrap_or(usize::MAX)
+        let mut main: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(libc::getpid(), size, &mut main) == 0 {
+            return cpus_in_union(&set, &main);
+        }
+        cpus_in_union(&set, &set)
     }
+}
+
+/// The number of CPUs in `a` or `b`.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn cpus_in_union(a: &libc::cpu_set_t, b: &libc::cpu_set_t) -> usize {
+    let cpus = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
+    // SAFETY: `CPU_ISSET` reads bit `cpu` of a whole `cpu_set_t`, and `cpu < CPU_SETSIZE`.
+    (0..cpus)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, a) || libc::CPU_ISSET(cpu, b) })
+        .count()
 }
 
 #[cfg(not(all(target_os = "linux", not(miri))))]
@@ -271,7 +295,7 @@ impl fmt::Debug for Backoff {
 
 #[cfg(all(test, target_os = "linux", not(miri), not(routines_loom)))]
 mod tests {
-    use super::{cpus_in_affinity_mask, Backoff, SPIN_LIMIT, YIELD_LIMIT};
+    use super::{cpus_in_affinity_mask, cpus_in_union, Backoff, SPIN_LIMIT, YIELD_LIMIT};
 
     /// CORE-2: on one CPU, a backoff yields from its first snooze, as many times as it
     /// would after its spin steps, then says "park".
@@ -293,26 +317,46 @@ mod tests {
 
     // spec: CH-3
     #[test]
-    fn the_cpu_count_follows_the_affinity_mask() {
-        std::thread::spawn(|| {
-            assert!(cpus_in_affinity_mask() >= 1);
-            // `CPU_ISSET` / `CPU_SET` stay inside the set; the new mask (one CPU of the old
-            // one) applies to this thread only.
-            // SAFETY: as in `cpus_in_affinity_mask`: plain data passed with its own size.
+    fn the_cpu_count_is_the_callers_and_the_main_threads() {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: as in `cpus_in_affinity_mask`: plain data passed with its own size;
+        // `CPU_ISSET` / `CPU_COUNT` only read inside the set.
+        let (main, first) = unsafe {
+            let mut main: libc::cpu_set_t = std::mem::zeroed();
+            assert_eq!(libc::sched_getaffinity(libc::getpid(), size, &mut main), 0);
+            let first = (0..libc::CPU_SETSIZE as usize)
+                .find(|&cpu| libc::CPU_ISSET(cpu, &main))
+                .expect("some CPU is allowed");
+            (libc::CPU_COUNT(&main) as usize, first)
+        };
+        std::thread::spawn(move || {
+            // Pinned to one of the main thread's CPUs: this thread alone now has one CPU.
+            // SAFETY: as above; `CPU_SET` stays inside the set, and the new mask applies to
+            // this thread only.
             unsafe {
-                let size = std::mem::size_of::<libc::cpu_set_t>();
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                assert_eq!(libc::sched_getaffinity(0, size, &mut set), 0);
-                let first = (0..libc::CPU_SETSIZE as usize)
-                    .find(|&cpu| libc::CPU_ISSET(cpu, &set))
-                    .expect("some CPU is allowed");
                 let mut one: libc::cpu_set_t = std::mem::zeroed();
                 libc::CPU_SET(first, &mut one);
                 assert_eq!(libc::sched_setaffinity(0, size, &one), 0);
             }
-            assert_eq!(cpus_in_affinity_mask(), 1);
+            assert_eq!(cpus_in_affinity_mask(), main);
         })
         .join()
         .unwrap();
+    }
+
+    // spec: CH-3
+    #[test]
+    fn a_process_on_one_cpu_counts_one() {
+        // SAFETY: plain data; `CPU_SET` stays inside the set.
+        let (a, b) = unsafe {
+            let mut a: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(0, &mut a);
+            let mut b: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(1, &mut b);
+            (a, b)
+        };
+        assert_eq!(cpus_in_union(&a, &a), 1);
+        assert_eq!(cpus_in_union(&a, &b), 2);
+        assert_eq!(cpus_in_union(&b, &a), 2);
     }
 }
