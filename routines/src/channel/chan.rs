@@ -45,6 +45,12 @@ const SEND_YIELDS_MAX: usize = 32;
 /// a channel whose yields stopped paying can see them pay again.
 const SEND_YIELDS_MIN: usize = 4;
 
+/// Capacity from which a sender that finds the buffer full skips its backoff's spin steps
+/// and yields at once (CH-3). With that much queued, a yield lasts less than the receivers
+/// take to drain the buffer, and a sender that spins instead takes each slot as soon as it
+/// is freed: it writes right behind the receiver, in the cache lines the receiver reads.
+const SEND_YIELD_FIRST_CAPACITY: usize = 128;
+
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
     /// `true` if a push can fail for lack of room (then pops wake parked senders).
@@ -243,7 +249,11 @@ impl<T, B: Buffer<T>> Chan<T, B> {
             self.send_waits
                 .store(waits.wrapping_add(1), Ordering::Relaxed);
         }
-        let backoff = Backoff::new();
+        let backoff = if self.send_yields_first() {
+            Backoff::yielding()
+        } else {
+            Backoff::new()
+        };
         while SPIN && !backoff.is_completed() {
             backoff.snooze();
             value = match self.send_attempt::<false>(value) {
@@ -283,6 +293,14 @@ impl<T, B: Buffer<T>> Chan<T, B> {
             }
         }
         self.send_slow(value, deadline)
+    }
+
+    /// CH-3: whether a sender that found the buffer full yields from the first step of its
+    /// backoff (a large buffer: see `SEND_YIELD_FIRST_CAPACITY`) rather than spinning.
+    fn send_yields_first(&self) -> bool {
+        self.buffer
+            .capacity()
+            .is_some_and(|c| c >= SEND_YIELD_FIRST_CAPACITY)
     }
 
     fn send_slow(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
@@ -716,6 +734,50 @@ mod tests {
         chan.buffer.fails.store(early + 1, Ordering::Relaxed);
         assert!(chan.send(3, None).is_ok());
         assert_eq!(yields(), SEND_YIELDS_MAX, "no more");
+    }
+
+    // spec: CH-3
+    /// CH-3: a blocked sender of a buffer of `SEND_YIELD_FIRST_CAPACITY` or more skips its
+    /// backoff's spin steps; of a smaller buffer, it makes them (where it may spin at all).
+    #[test]
+    fn a_large_buffers_sender_yields_at_once() {
+        // The weak attempts a send into a full buffer of `capacity` makes, less one per
+        // yield after its backoff: the first attempt and one per backoff step.
+        let early = |capacity: usize| {
+            let chan = Chan::new(Flaky {
+                queue: MpmcQueue::new(capacity),
+                fails: AtomicUsize::new(0),
+                weak_pushes: AtomicUsize::new(0),
+            });
+            for i in 0..capacity {
+                assert!(chan.try_send(i as u32).is_ok());
+            }
+            let budget = chan.send_yields.load(Ordering::Relaxed);
+            // Long enough that the yields never outlast it (as in the test above).
+            let soon = Some(Instant::now() + Duration::from_millis(50));
+            assert!(matches!(
+                chan.send(1, soon),
+                Err(SendTimeoutError::Timeout(1))
+            ));
+            chan.buffer.weak_pushes.load(Ordering::Relaxed) - budget
+        };
+        let steps = |backoff: Backoff| {
+            let mut n = 0;
+            while !backoff.is_completed() {
+                backoff.snooze();
+                n += 1;
+            }
+            n
+        };
+        let (small, large) = (
+            early(SEND_YIELD_FIRST_CAPACITY - 1),
+            early(SEND_YIELD_FIRST_CAPACITY),
+        );
+        assert_eq!(small, 1 + steps(Backoff::new()));
+        assert_eq!(large, 1 + steps(Backoff::yielding()));
+        if several_cpus() {
+            assert!(large < small, "{large} attempts, not fewer than {small}");
+        }
     }
 
     /// Weak verdicts only ever lead to another attempt: the exact attempt of the wait
