@@ -267,9 +267,11 @@ fn cpus_in_affinity_mask() -> usize {
 #[cfg(all(target_os = "linux", not(miri)))]
 fn cpus_in_union(a: &libc::cpu_set_t, b: &libc::cpu_set_t) -> usize {
     let cpus = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
-    // SAFETY: `CPU_ISSET` reads bit `cpu` of a whole `cpu_set_t`, and `cpu < CPU_SETSIZE`.
     (0..cpus)
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, a) || libc::CPU_ISSET(cpu, b) })
+        .filter(|&cpu| {
+            // SAFETY: `CPU_ISSET` reads bit `cpu < CPU_SETSIZE` of a whole `cpu_set_t`.
+            unsafe { libc::CPU_ISSET(cpu, a) || libc::CPU_ISSET(cpu, b) }
+        })
         .count()
 }
 
@@ -319,8 +321,7 @@ mod tests {
     #[test]
     fn the_cpu_count_is_the_callers_and_the_main_threads() {
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        // SAFETY: as in `cpus_in_affinity_mask`: plain data passed with its own size;
-        // `CPU_ISSET` / `CPU_COUNT` only read inside the set.
+        // SAFETY: plain data passed with its size; `CPU_ISSET` / `CPU_COUNT` read inside it.
         let (main, first) = unsafe {
             let mut main: libc::cpu_set_t = std::mem::zeroed();
             assert_eq!(libc::sched_getaffinity(libc::getpid(), size, &mut main), 0);
@@ -331,8 +332,7 @@ mod tests {
         };
         std::thread::spawn(move || {
             // Pinned to one of the main thread's CPUs: this thread alone now has one CPU.
-            // SAFETY: as above; `CPU_SET` stays inside the set, and the new mask applies to
-            // this thread only.
+            // SAFETY: as above; `CPU_SET` writes inside the set, the mask is this thread's.
             unsafe {
                 let mut one: libc::cpu_set_t = std::mem::zeroed();
                 libc::CPU_SET(first, &mut one);
