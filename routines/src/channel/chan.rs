@@ -662,6 +662,17 @@ mod tests {
         weak_pushes: AtomicUsize,
     }
 
+    impl Flaky {
+        /// An empty buffer of `capacity` whose weak pushes do not fail yet.
+        fn new(capacity: usize) -> Self {
+            Self {
+                queue: MpmcQueue::new(capacity),
+                fails: AtomicUsize::new(0),
+                weak_pushes: AtomicUsize::new(0),
+            }
+        }
+    }
+
     impl Buffer<u32> for Flaky {
         const BOUNDED: bool = true;
         fn try_push(&self, value: u32) -> Result<(), u32> {
@@ -693,11 +704,7 @@ mod tests {
     /// that ended with the send (up to `SEND_YIELDS_MAX`).
     #[test]
     fn the_senders_yields_adapt() {
-        let chan = Chan::new(Flaky {
-            queue: MpmcQueue::new(1),
-            fails: AtomicUsize::new(0),
-            weak_pushes: AtomicUsize::new(0),
-        });
+        let chan = Chan::new(Flaky::new(1));
         let yields = || chan.send_yields.load(Ordering::Relaxed);
         // Long enough that the yields never outlast it (a yield past the deadline ends
         // them, and the count of weak attempts measured below would come out short).
@@ -745,11 +752,7 @@ mod tests {
         // has passed: the first attempt and one per backoff step (the yields after the
         // backoff check the deadline first, and the wait's attempt is exact).
         let early = |capacity: usize| {
-            let chan = Chan::new(Flaky {
-                queue: MpmcQueue::new(capacity),
-                fails: AtomicUsize::new(0),
-                weak_pushes: AtomicUsize::new(0),
-            });
+            let chan = Chan::new(Flaky::new(capacity));
             for i in 0..capacity {
                 assert!(chan.try_send(i as u32).is_ok());
             }
