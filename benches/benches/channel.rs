@@ -121,39 +121,12 @@ fn select4(c: &mut Criterion) {
     }
 }
 
-routines::channel! {
-    /// The `channel!` contender: capacity 1024 at compile time.
-    Generated: u64, capacity = 1024;
-    static STATIC_CHANNEL: u64, capacity = 1024;
-}
-
 /// `channel!`-generated (newtype, and static storage) vs the generic `bounded(1024)`: one
-/// producer, one consumer.
+/// producer, one consumer. Each cell reuses one channel across its samples, as the static
+/// one must; `--bench interleaved` has the same cell with a fresh channel per sample for
+/// the other two.
 fn generated(c: &mut Criterion) {
-    fn spsc<S, R>(tx: &S, rx: &R, n: u64) -> Duration
-    where
-        S: std::ops::Deref<Target = routines::channel::Sender<u64>> + Sync,
-        R: std::ops::Deref<Target = routines::channel::Receiver<u64>> + Sync,
-    {
-        routines_benches::timed_threads(2, |i| {
-            if i == 0 {
-                (0..n).for_each(|v| tx.send(v).unwrap());
-            } else {
-                assert_eq!(
-                    (0..n).map(|_| rx.recv().unwrap()).sum::<u64>(),
-                    n * (n - 1) / 2
-                );
-            }
-        })
-    }
-    /// A generic handle as a `Deref` type, like the generated ones.
-    struct Plain<T>(T);
-    impl<T> std::ops::Deref for Plain<T> {
-        type Target = T;
-        fn deref(&self) -> &T {
-            &self.0
-        }
-    }
+    use routines_benches::generated::{spsc, Generated, Plain, STATIC_CHANNEL};
     let n = PER;
     let mut g = c.benchmark_group("channel_generated_1024");
     g.throughput(Throughput::Elements(n));

@@ -262,6 +262,28 @@ fn main() {
         select4_cell!("channel_select4_1", Some(1));
         select4_cell!("channel_select4_1024", Some(1024));
         select4_cell!("channel_select4_unbounded", None);
+        // `channel!` against the generic channel it wraps (one producer, one consumer,
+        // capacity 1024): a fresh channel per sample for the generic and the generated
+        // handles, the one static channel for the static form. The printed ratio is the
+        // form's time over the generic one's: at most 1 when it is at least as fast.
+        use routines_benches::generated::{spsc, Generated, Plain, STATIC_CHANNEL};
+        run(
+            "channel_generated_1024",
+            &[
+                ("generic", || {
+                    let (tx, rx) = routines::channel::bounded::<u64>(1024);
+                    spsc(&Plain(tx), &Plain(rx), 100_000)
+                }),
+                ("channel!", || {
+                    let (tx, rx) = Generated::new();
+                    spsc(&tx, &rx, 100_000)
+                }),
+                ("static", || {
+                    let (tx, rx) = (STATIC_CHANNEL.sender(), STATIC_CHANNEL.receiver());
+                    spsc(&Plain(tx), &Plain(rx), 100_000)
+                }),
+            ],
+        );
     }
     use routines_benches::{deque_crossbeam as cb, deque_routines as ours};
     run(

@@ -1204,3 +1204,45 @@ pub fn ws_spawn<S: BenchStealer>(pool: &S, n: u64) -> Duration {
     rx.recv().unwrap();
     start.elapsed()
 }
+
+/// The `channel!` contenders of the `generated` cells: typed handles stamped out by the
+/// macro, compared with the generic `bounded(1024)` they wrap.
+pub mod generated {
+    use std::time::Duration;
+
+    routines::channel! {
+        /// The `channel!` contender: capacity 1024 at compile time.
+        pub Generated: u64, capacity = 1024;
+        /// The static `channel!` contender: capacity 1024, static storage.
+        pub static STATIC_CHANNEL: u64, capacity = 1024;
+    }
+
+    /// A generic handle as a `Deref` type, like the generated ones.
+    #[derive(Debug)]
+    pub struct Plain<T>(pub T);
+
+    impl<T> std::ops::Deref for Plain<T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.0
+        }
+    }
+
+    /// One producer sends `n` values, one consumer receives and checks them.
+    pub fn spsc<S, R>(tx: &S, rx: &R, n: u64) -> Duration
+    where
+        S: std::ops::Deref<Target = routines::channel::Sender<u64>> + Sync,
+        R: std::ops::Deref<Target = routines::channel::Receiver<u64>> + Sync,
+    {
+        crate::timed_threads(2, |i| {
+            if i == 0 {
+                (0..n).for_each(|v| tx.send(v).unwrap());
+            } else {
+                assert_eq!(
+                    (0..n).map(|_| rx.recv().unwrap()).sum::<u64>(),
+                    n * (n - 1) / 2
+                );
+            }
+        })
+    }
+}
