@@ -28,6 +28,8 @@ channel! {
 channel! {
     static LINES: u64, capacity = 16;
     static CLOSED: u8, capacity = 1;
+    static SMALL: u32, capacity = 3;
+    static LARGE: u32, capacity = 1024;
 }
 
 // spec: MAC-1, MAC-2
@@ -84,6 +86,47 @@ fn enum_senders_send_their_variant() {
                 Command::Stop
             ]
         );
+    });
+}
+
+// spec: MAC-4 (handles of static channels of one message type share one channel type; each
+// keeps the capacity it was declared with)
+#[test]
+fn static_channels_of_one_type_keep_their_own_capacities() {
+    watchdog(60, || {
+        let small = (SMALL.sender(), SMALL.receiver(), 3u32);
+        let large = (LARGE.sender(), LARGE.receiver(), 1024);
+        for (tx, rx, cap) in [small, large] {
+            assert_eq!(tx.capacity(), Some(cap as usize));
+            // Two laps around the slots: full at exactly `cap`, FIFO, empty after.
+            for lap in 0..2 {
+                for i in 0..cap {
+                    tx.try_send(lap * cap + i).unwrap();
+                }
+                assert!(tx.is_full());
+                assert_eq!(tx.len(), cap as usize);
+                assert_eq!(
+                    tx.try_send(u32::MAX),
+                    Err(routines::channel::TrySendError::Full(u32::MAX))
+                );
+                for i in 0..cap {
+                    assert_eq!(rx.try_recv(), Ok(lap * cap + i));
+                }
+                assert!(rx.is_empty());
+            }
+            // A sender blocked on the full channel goes on when a receiver makes room.
+            for i in 0..cap {
+                tx.send(i).unwrap();
+            }
+            thread::scope(|s| {
+                s.spawn(|| tx.send(cap).unwrap());
+                thread::sleep(Duration::from_millis(20));
+                assert_eq!(rx.recv(), Ok(0));
+            });
+            assert_eq!(rx.iter().take(cap as usize).last(), Some(cap));
+            assert!(rx.is_empty());
+        }
+        assert!(!SMALL.sender().same_channel(&LARGE.sender()));
     });
 }
 

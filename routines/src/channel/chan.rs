@@ -120,8 +120,7 @@ impl HandleCounts {
 }
 
 /// A channel: its buffer, its handle counts, its disconnection flag and its two wait queues.
-pub(crate) struct Chan<T, B> {
-    buffer: B,
+pub(crate) struct Chan<T, B: ?Sized> {
     handles: HandleCounts,
     /// Set once, never cleared: see the module docs.
     disconnected: AtomicBool,
@@ -147,6 +146,9 @@ pub(crate) struct Chan<T, B> {
     /// Names `T` without affecting auto traits: the buffer owns the messages, and its own
     /// `Send`/`Sync` (`T: Send`) decide the channel's.
     _messages: PhantomData<fn(T) -> T>,
+    /// Last, so that a reference to the channel of a static buffer of `N` slots coerces to
+    /// one whose buffer is unsized (`StaticSlots` in `lockfree::mpmc`).
+    buffer: B,
 }
 
 impl<T, B: Buffer<T>> Chan<T, B> {
@@ -169,7 +171,9 @@ impl<T, B: Buffer<T>> Chan<T, B> {
             }
         }
     }
+}
 
+impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
     #[inline]
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         self.send_with(value, B::try_push)
@@ -549,75 +553,6 @@ impl<T, B: Buffer<T>> Chan<T, B> {
 
     pub(crate) fn capacity(&self) -> Option<usize> {
         self.buffer.capacity()
-    }
-}
-
-/// A buffered channel's operations as a trait object: how a `static` channel (whose
-/// capacity is part of its type) is reached from the `Sender`/`Receiver` it hands out.
-pub(crate) trait ChanOps<T>: Sync {
-    fn try_send(&self, value: T) -> Result<(), TrySendError<T>>;
-    fn send(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>>;
-    fn try_recv(&self) -> Result<T, TryRecvError>;
-    fn try_recv_weak(&self) -> Result<T, TryRecvError>;
-    fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError>;
-    fn disconnect(&self) -> bool;
-    fn is_disconnected(&self) -> bool;
-    fn len(&self) -> usize;
-    fn capacity(&self) -> Option<usize>;
-    fn is_recv_ready(&self) -> bool;
-    fn is_send_ready(&self) -> bool;
-    fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool;
-    fn unregister_recv(&self, cx: &Context, oper: usize);
-    fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool;
-    fn unregister_send(&self, cx: &Context, oper: usize);
-}
-
-/// Forwards to the inherent methods (which method-call syntax prefers).
-impl<T, B: Buffer<T> + Sync> ChanOps<T> for Chan<T, B> {
-    fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        Chan::try_send(self, value)
-    }
-    fn send(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        Chan::send(self, value, deadline)
-    }
-    fn try_recv(&self) -> Result<T, TryRecvError> {
-        Chan::try_recv(self)
-    }
-    fn try_recv_weak(&self) -> Result<T, TryRecvError> {
-        Chan::try_recv_weak(self)
-    }
-    fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        Chan::recv(self, deadline)
-    }
-    fn disconnect(&self) -> bool {
-        Chan::disconnect(self)
-    }
-    fn is_disconnected(&self) -> bool {
-        Chan::is_disconnected(self)
-    }
-    fn len(&self) -> usize {
-        Chan::len(self)
-    }
-    fn capacity(&self) -> Option<usize> {
-        Chan::capacity(self)
-    }
-    fn is_recv_ready(&self) -> bool {
-        Chan::is_recv_ready(self)
-    }
-    fn is_send_ready(&self) -> bool {
-        Chan::is_send_ready(self)
-    }
-    fn register_recv(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
-        Chan::register_recv(self, cx, oper, observer)
-    }
-    fn unregister_recv(&self, cx: &Context, oper: usize) {
-        Chan::unregister_recv(self, cx, oper);
-    }
-    fn register_send(&self, cx: &Arc<Context>, oper: usize, observer: bool) -> bool {
-        Chan::register_send(self, cx, oper, observer)
-    }
-    fn unregister_send(&self, cx: &Context, oper: usize) {
-        Chan::unregister_send(self, cx, oper);
     }
 }
 

@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use ::core::ptr;
 
-use super::chan::{Chan, ChanOps, HandleCounts};
+use super::chan::{Chan, HandleCounts};
 use super::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use super::flavors::timer::{sleep_until, Timer};
 use super::flavors::zero::ZeroChan;
 use crate::core::deadline_after;
-use crate::lockfree::{InlineSlots, MpmcQueue, SegQueue};
+use crate::lockfree::{MpmcQueue, SegQueue, Slot, StaticSlots};
 use crate::loom::sync::Arc;
 
 /// The shared channel of a handle, by flavor.
@@ -27,12 +27,20 @@ pub(crate) enum Flavor<T> {
     Static(StaticRef<T>),
 }
 
+/// The channel of a [`StaticChannel`] of any capacity: its slots are an unsized slice, so
+/// the capacity is in the reference (`StaticChannel<T, N>`'s channel coerces to this).
+pub(crate) type StaticChan<T> = Chan<T, StaticBuffer<T, [Slot<T>]>>;
+
+/// A static channel's buffer: its slots `A` are `[Slot<T>; N]` in the `static` item, and
+/// `[Slot<T>]` behind the handles.
+type StaticBuffer<T, A> = MpmcQueue<T, StaticSlots<A>>;
+
 /// A reference to a [`StaticChannel`]'s channel. A pointer rather than a `&'static`
 /// reference, so that `Flavor<T>` does not require `T: 'static` of every channel.
-pub(crate) struct StaticRef<T>(ptr::NonNull<dyn ChanOps<T>>);
+pub(crate) struct StaticRef<T>(ptr::NonNull<StaticChan<T>>);
 
 impl<T> StaticRef<T> {
-    fn new(chan: &'static dyn ChanOps<T>) -> Self {
+    fn new(chan: &'static StaticChan<T>) -> Self {
         Self(ptr::NonNull::from(chan))
     }
 }
@@ -46,7 +54,7 @@ impl<T> Clone for StaticRef<T> {
 impl<T> Copy for StaticRef<T> {}
 
 impl<T> ::core::ops::Deref for StaticRef<T> {
-    type Target = dyn ChanOps<T>;
+    type Target = StaticChan<T>;
 
     fn deref(&self) -> &Self::Target {
         // SAFETY: made from a `&'static` reference (`StaticRef::new`): valid forever.
@@ -54,8 +62,9 @@ impl<T> ::core::ops::Deref for StaticRef<T> {
     }
 }
 
-// SAFETY: a shared reference to a `ChanOps<T>` (which is `Sync`), made only for `T: Send`
-// (`StaticChannel::sender`/`receiver`); like `&'static Chan`, it may move and be shared.
+// SAFETY: a shared reference to a channel (which is `Sync` when `T: Send`), made only for
+// `T: Send` (`StaticChannel::sender`/`receiver`); like `&'static Chan`, it may move and be
+// shared.
 unsafe impl<T: Send> Send for StaticRef<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for StaticRef<T> {}
@@ -806,7 +815,7 @@ impl<T> fmt::Debug for IntoIter<T> {
 /// assert_eq!(LOG.receiver().recv(), Ok("hello"));
 /// ```
 pub struct StaticChannel<T, const N: usize> {
-    chan: Chan<T, MpmcQueue<T, InlineSlots<T, N>>>,
+    chan: Chan<T, StaticBuffer<T, [Slot<T>; N]>>,
 }
 
 impl<T, const N: usize> StaticChannel<T, N> {
@@ -820,7 +829,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
         /// If `N` is 0 (at compile time in a `static`).
         pub fn new() -> Self {
             Self {
-                chan: Chan::new(MpmcQueue::new_inline()),
+                chan: Chan::new(MpmcQueue::new_static()),
             }
         }
     }

@@ -31,6 +31,7 @@ pub mod spsc;
 mod treiber;
 
 pub use self::deque::{Injector, Steal, Stealer, Worker};
+pub(crate) use self::mpmc::StaticSlots;
 pub use self::mpmc::{
     BorrowedSlots, HeapSlots, InlineSlots, IntoIter, MpmcQueue, Slot, Storage, ZeroCapacity,
 };

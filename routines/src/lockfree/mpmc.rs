@@ -88,8 +88,8 @@ mod sealed {
 }
 
 /// Where an [`MpmcQueue`] keeps its slots. Sealed: implemented by [`HeapSlots`],
-/// [`InlineSlots`] and [`BorrowedSlots`] only, so the queue can rely on the slice it gets
-/// being the same one every time.
+/// [`InlineSlots`] and [`BorrowedSlots`] (and, inside the crate, the storage of a static
+/// channel) only, so the queue can rely on the slice it gets being the same one every time.
 pub trait Storage<T>: sealed::Sealed {
     /// The slots; the same slice on every call.
     #[doc(hidden)]
@@ -106,9 +106,17 @@ pub struct InlineSlots<T, const N: usize>([Slot<T>; N]);
 /// [`MpmcQueue::with_slots`].
 pub struct BorrowedSlots<'a, T>(&'a mut [Slot<T>]);
 
+/// The inline slots of a static channel: `StaticSlots<[Slot<T>; N]>` in the `static` item,
+/// `StaticSlots<[Slot<T>]>` behind the reference its handles hold. The queue's storage is
+/// its last field, so a reference to the queue (and to the channel around it) coerces from
+/// the first to the second: one copy of the channel code serves every capacity, and it is
+/// the same generic code the heap channels inline (no trait object in between).
+pub(crate) struct StaticSlots<A: ?Sized>(A);
+
 impl<T> sealed::Sealed for HeapSlots<T> {}
 impl<T, const N: usize> sealed::Sealed for InlineSlots<T, N> {}
 impl<T> sealed::Sealed for BorrowedSlots<'_, T> {}
+impl<A: ?Sized> sealed::Sealed for StaticSlots<A> {}
 
 impl<T> Storage<T> for HeapSlots<T> {
     #[inline]
@@ -128,6 +136,20 @@ impl<T> Storage<T> for BorrowedSlots<'_, T> {
     #[inline]
     fn slots(&self) -> &[Slot<T>] {
         self.0
+    }
+}
+
+impl<T, const N: usize> Storage<T> for StaticSlots<[Slot<T>; N]> {
+    #[inline]
+    fn slots(&self) -> &[Slot<T>] {
+        &self.0
+    }
+}
+
+impl<T> Storage<T> for StaticSlots<[Slot<T>]> {
+    #[inline]
+    fn slots(&self) -> &[Slot<T>] {
+        &self.0
     }
 }
 
@@ -162,24 +184,26 @@ storage_debug!(HeapSlots<T> => [T], InlineSlots<T, N> => [T, const N: usize], Bo
 /// assert_eq!(q.pop(), Some('c'));
 /// assert_eq!(q.pop(), None);
 /// ```
-pub struct MpmcQueue<T, S: Storage<T> = HeapSlots<T>> {
+pub struct MpmcQueue<T, S: Storage<T> + ?Sized = HeapSlots<T>> {
     /// Next position to pop (lap | index).
     head: CachePadded<AtomicUsize>,
     /// Next position to push (lap | index).
     tail: CachePadded<AtomicUsize>,
     /// `(capacity + 1).next_power_of_two()`: the distance between laps.
     one_lap: usize,
-    storage: S,
     /// The queue owns the `T`s in its slots.
     _owns: PhantomData<T>,
+    /// Last, so that a queue over [`StaticSlots`] of `N` slots coerces to one over the
+    /// unsized `StaticSlots<[Slot<T>]>`.
+    storage: S,
 }
 
 // SAFETY: values move between threads through the queue (`T: Send`); a value is only ever
 // accessed by the one thread that claimed its slot, so `T: Sync` is not needed.
-unsafe impl<T: Send, S: Storage<T> + Send> Send for MpmcQueue<T, S> {}
+unsafe impl<T: Send, S: Storage<T> + Send + ?Sized> Send for MpmcQueue<T, S> {}
 // SAFETY: as above; `&MpmcQueue` only allows pushing and popping whole values, and every
 // storage type is `Sync` when `T: Send` (see `Slot`).
-unsafe impl<T: Send, S: Storage<T> + Sync> Sync for MpmcQueue<T, S> {}
+unsafe impl<T: Send, S: Storage<T> + Sync + ?Sized> Sync for MpmcQueue<T, S> {}
 
 /// Error of [`MpmcQueue::try_new`]: the capacity was zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,16 +276,35 @@ impl<T, const N: usize> MpmcQueue<T, InlineSlots<T, N>> {
         /// ```
         pub fn new_inline() -> Self {
             assert!(N > 0, "MpmcQueue::new_inline: capacity must be non-zero");
-            let mut slots = [const { MaybeUninit::<Slot<T>>::uninit() }; N];
-            let mut i = 0;
-            while i < N {
-                slots[i] = MaybeUninit::new(Slot::at(i));
-                i += 1;
-            }
-            // SAFETY: every element was initialised by the loop above, and `[MaybeUninit<Slot<T>>; N]` has the layout of `[Slot<T>; N]`.
-            let slots = unsafe { transmute_init(slots) };
-            Self::from_storage(InlineSlots(slots), N)
+            Self::from_storage(InlineSlots(fresh_slots()), N)
         }
+    }
+}
+
+impl<T, const N: usize> MpmcQueue<T, StaticSlots<[Slot<T>; N]>> {
+    crate::loom::const_fn_unless_loom! {
+        /// [`new_inline`](MpmcQueue::new_inline) for the storage of a static channel.
+        ///
+        /// # Panics
+        /// If `N` is zero (at compile time when used in a `const` or `static`).
+        pub(crate) fn new_static() -> Self {
+            assert!(N > 0, "StaticChannel::new: capacity must be non-zero");
+            Self::from_storage(StaticSlots(fresh_slots()), N)
+        }
+    }
+}
+
+crate::loom::const_fn_unless_loom! {
+    /// `N` slots stamped for positions `0 .. N`.
+    fn fresh_slots<T, const N: usize>() -> [Slot<T>; N] {
+        let mut slots = [const { MaybeUninit::<Slot<T>>::uninit() }; N];
+        let mut i = 0;
+        while i < N {
+            slots[i] = MaybeUninit::new(Slot::at(i));
+            i += 1;
+        }
+        // SAFETY: every element was initialised by the loop above, and `[MaybeUninit<Slot<T>>; N]` has the layout of `[Slot<T>; N]`.
+        unsafe { transmute_init(slots) }
     }
 }
 
@@ -310,12 +353,14 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
                 head: CachePadded::new(AtomicUsize::new(0)),
                 tail: CachePadded::new(AtomicUsize::new(0)),
                 one_lap: (cap + 1).next_power_of_two(),
-                storage,
                 _owns: PhantomData,
+                storage,
             }
         }
     }
+}
 
+impl<T, S: Storage<T> + ?Sized> MpmcQueue<T, S> {
     /// The position after `pos`: the next index, or index 0 of the next lap.
     #[inline]
     fn next(&self, pos: usize) -> usize {
@@ -758,7 +803,7 @@ impl<T, S: Storage<T>> MpmcQueue<T, S> {
     }
 }
 
-impl<T, S: Storage<T>> Drop for MpmcQueue<T, S> {
+impl<T, S: Storage<T> + ?Sized> Drop for MpmcQueue<T, S> {
     fn drop(&mut self) {
         if !::core::mem::needs_drop::<T>() {
             return;
@@ -767,7 +812,7 @@ impl<T, S: Storage<T>> Drop for MpmcQueue<T, S> {
     }
 }
 
-impl<T, S: Storage<T>> fmt::Debug for MpmcQueue<T, S> {
+impl<T, S: Storage<T> + ?Sized> fmt::Debug for MpmcQueue<T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MpmcQueue")
             .field("len", &self.len())

@@ -6,7 +6,7 @@ use crate::channel::chan::Buffer;
 use crate::lockfree::{MpmcQueue, Storage};
 
 /// Heap slots for `bounded(n)`, inline slots for a `static` channel (`StaticChannel`).
-impl<T, S: Storage<T>> Buffer<T> for MpmcQueue<T, S> {
+impl<T, S: Storage<T> + ?Sized> Buffer<T> for MpmcQueue<T, S> {
     const BOUNDED: bool = true;
 
     #[inline]
