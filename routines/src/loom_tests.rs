@@ -566,6 +566,58 @@ mod lockfree {
     }
 
     #[test]
+    fn seg_queue_a_second_consumer_takes_the_mode_from_the_sole_one() {
+        // spec: LF-68
+        // The main thread pops first and becomes the sole consumer (claiming with plain
+        // stores); then another thread's pop revokes that while the main thread keeps
+        // popping. Loom blocks hold 2 slots, so the pops cross a block switch.
+        model(|| {
+            let q = Arc::new(SegQueue::new());
+            for i in 0..4 {
+                q.push(i);
+            }
+            assert_eq!(q.pop(), Some(0));
+            let other = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.pop())
+            };
+            let mine = [q.pop(), q.pop()];
+            let theirs = other.join().unwrap();
+            let mut all: Vec<_> = mine.into_iter().chain([theirs]).flatten().collect();
+            all.extend(q.pop());
+            all.sort_unstable();
+            assert_eq!(all, [1, 2, 3]);
+            assert_eq!(q.pop(), None);
+        });
+    }
+
+    #[test]
+    fn seg_queue_the_sole_consumers_cas_pops_race_a_revocation() {
+        // spec: LF-68
+        // As above, but the sole consumer's later pops mix its plain-store pops with CAS
+        // pops outside the protocol (`pop_claiming`, a channel receiver's polling), which a
+        // revocation does not wait for.
+        model(|| {
+            let q = Arc::new(SegQueue::new());
+            for i in 0..4 {
+                q.push(i);
+            }
+            assert_eq!(q.pop(), Some(0));
+            let other = {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.pop_claiming())
+            };
+            let mine = [q.pop_claiming(), q.pop()];
+            let theirs = other.join().unwrap();
+            let mut all: Vec<_> = mine.into_iter().chain([theirs]).flatten().collect();
+            all.extend(q.pop());
+            all.sort_unstable();
+            assert_eq!(all, [1, 2, 3]);
+            assert_eq!(q.pop(), None);
+        });
+    }
+
+    #[test]
     fn seg_queue_two_consumers_share_a_block() {
         two_consumers_take_all(3);
     }

@@ -351,3 +351,52 @@ fn errors_match_crossbeam() {
     let boxed: Box<dyn std::error::Error> = Box::new(SendError(1));
     assert_eq!(boxed.to_string(), "sending on a disconnected channel");
 }
+
+// spec: CH-8, LF-68
+#[test]
+fn an_unbounded_receiver_shared_by_reference_hands_over_mid_stream() {
+    // One thread receives alone (blocking, so it also parks), then a second thread starts
+    // receiving through the same `&Receiver` (no clone): it takes the sole receiver's mode
+    // away while the first may be inside a receive or parked. Every message arrives once.
+    let rounds = stress(100);
+    watchdog(300, move || {
+        let total = if cfg!(miri) { 100 } else { 2_000 };
+        for round in 0..rounds {
+            let (tx, rx) = unbounded();
+            let drops = Arc::new(AtomicUsize::new(0));
+            let seen: Vec<AtomicUsize> = (0..total).map(|_| AtomicUsize::new(0)).collect();
+            let received = AtomicUsize::new(0);
+            let join_at = round * 37 % total;
+            let receive = |wait_for: usize| {
+                while received.load(Ordering::SeqCst) < wait_for {
+                    thread::yield_now();
+                }
+                while let Ok(item) = rx.recv() {
+                    let item: DropCounter = item;
+                    seen[item.value].fetch_add(1, Ordering::SeqCst);
+                    received.fetch_add(1, Ordering::SeqCst);
+                }
+            };
+            let receive = &receive;
+            thread::scope(|s| {
+                s.spawn(move || receive(0));
+                s.spawn(move || receive(join_at));
+                for i in 0..total {
+                    tx.send(DropCounter::new(i, &drops)).unwrap();
+                    if i % 97 == 0 {
+                        thread::yield_now(); // let the receivers catch up and park
+                    }
+                }
+                drop(tx);
+            });
+            for (i, count) in seen.iter().enumerate() {
+                assert_eq!(
+                    count.load(Ordering::SeqCst),
+                    1,
+                    "round {round}: message {i}"
+                );
+            }
+            assert_eq!(drops.load(Ordering::SeqCst), total, "round {round}");
+        }
+    });
+}

@@ -76,6 +76,8 @@ pub(crate) trait Buffer<T> {
     }
     /// The capacity of a bounded buffer.
     fn capacity(&self) -> Option<usize>;
+    /// A receiver handle was cloned: more than one thread may receive.
+    fn receivers_may_be_many(&self) {}
 }
 
 /// Live sender and receiver handles of a channel (every flavor); the last handle of either
@@ -545,6 +547,11 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
 
     pub(crate) fn handles(&self) -> &HandleCounts {
         &self.handles
+    }
+
+    /// A receiver handle was cloned (see `Buffer::receivers_may_be_many`).
+    pub(crate) fn receiver_cloned(&self) {
+        self.buffer.receivers_may_be_many();
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -679,6 +679,9 @@ impl<T> Clone for Receiver<T> {
                 if let Some(handles) = flavor.handles() {
                     handles.add_receiver();
                 }
+                if let Flavor::List(chan) = flavor {
+                    chan.receiver_cloned();
+                }
                 RecvFlavor::Chan(flavor.share())
             }
             RecvFlavor::Timer(timer, make) => RecvFlavor::Timer(Arc::clone(timer), *make),

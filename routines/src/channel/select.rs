@@ -171,6 +171,8 @@ impl<'a, T> Operation<'a> for RecvOp<'a, T> {
         let received = match self.receiver.recv_flavor() {
             RecvFlavor::Chan(Flavor::Array(chan)) => chan.try_recv_weak(),
             RecvFlavor::Chan(Flavor::Static(chan)) => chan.try_recv_weak(),
+            // Exact, but claims by CAS even for a sole receiver (LF-68).
+            RecvFlavor::Chan(Flavor::List(chan)) => chan.try_recv_weak(),
             _ => return self.try_select(),
         };
         self.keep(received)

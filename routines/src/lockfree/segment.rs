@@ -21,7 +21,7 @@ use ::core::ptr;
 
 use crate::core::{Backoff, CachePadded};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// Slots per block: 63, so a block of 8-byte values is 1 KiB (64 slots of 16 bytes, the
 /// last one's worth taken by the two links). Halving the allocations per message against
@@ -124,6 +124,14 @@ pub(super) struct Position<T> {
     pub(super) index: AtomicUsize,
     /// The block holding `index`'s position; null before the first push.
     pub(super) block: AtomicPtr<Block<T>>,
+    /// In `SegQueue`'s head only (unused in tails and in `MpscQueue`): which threads may pop,
+    /// see `SegQueue`'s consumer modes (spec LF-68). Here, on the head's line, because every
+    /// pop reads it next to the head.
+    pub(super) consumer: AtomicUsize,
+    /// In `SegQueue`'s head only: the sole consumer is inside a pop (LF-68).
+    pub(super) busy: AtomicBool,
+    /// In `SegQueue`'s head only: the tail index as the sole consumer last read it (LF-68).
+    pub(super) seen_tail: AtomicUsize,
 }
 
 /// A head, a tail and the blocks between them. The owning queue supplies the consumer side.
@@ -140,10 +148,16 @@ impl<T> Segments<T> {
                 head: CachePadded::new(Position {
                     index: AtomicUsize::new(0),
                     block: AtomicPtr::new(ptr::null_mut()),
+                    consumer: AtomicUsize::new(0),
+                    busy: AtomicBool::new(false),
+                    seen_tail: AtomicUsize::new(0),
                 }),
                 tail: CachePadded::new(Position {
                     index: AtomicUsize::new(0),
                     block: AtomicPtr::new(ptr::null_mut()),
+                    consumer: AtomicUsize::new(0),
+                    busy: AtomicBool::new(false),
+                    seen_tail: AtomicUsize::new(0),
                 }),
             }
         }

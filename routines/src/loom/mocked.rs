@@ -48,6 +48,29 @@ pub(crate) mod cell {
 
 pub(crate) mod thread {
     pub(crate) use loom::thread::{current, park, spawn, yield_now, Thread, ThreadId};
+
+    use std::cell::Cell;
+
+    /// As in `std.rs`: a number naming the calling (model) thread, never 0 and never reused.
+    /// The counter is not modelled: handing out names is not part of any protocol under test.
+    pub(crate) fn token() -> usize {
+        #[allow(
+            clippy::disallowed_types,
+            reason = "an unmodelled counter: loom atomics cannot be statics"
+        )]
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        loom::thread_local! {
+            static TOKEN: Cell<usize> = Cell::new(0);
+        }
+        TOKEN.with(|token| match token.get() {
+            0 => {
+                let fresh = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                token.set(fresh);
+                fresh
+            }
+            known => known,
+        })
+    }
 }
 
 pub(crate) mod hint {

@@ -120,6 +120,30 @@ pub(crate) mod cell {
 
 pub(crate) mod thread {
     pub(crate) use std::thread::{current, park, spawn, yield_now, Thread, ThreadId};
+
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A number naming the calling thread: never 0, never given to another thread of the
+    /// process, even after this one exits (unlike a thread-local's address). The first call
+    /// on a thread takes the next number from a process-wide counter; later calls are one
+    /// thread-local load. Cheaper than `current().id()`, which clones the thread's handle.
+    #[inline]
+    pub(crate) fn token() -> usize {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        thread_local! {
+            static TOKEN: Cell<usize> = const { Cell::new(0) };
+        }
+        TOKEN.with(|token| match token.get() {
+            0 => {
+                // Relaxed: only uniqueness matters, which the RMW gives.
+                let fresh = NEXT.fetch_add(1, Ordering::Relaxed);
+                token.set(fresh);
+                fresh
+            }
+            known => known,
+        })
+    }
 }
 
 pub(crate) mod hint {
