@@ -489,9 +489,12 @@ mod lockfree {
 
     #[test]
     fn seg_queue_block_switch_and_reclamation() {
-        // Loom blocks hold 2 slots: 3 pushes cross a block boundary.
+        // Loom blocks hold 2 slots: 3 pushes cross a block boundary. A channel's queue: the
+        // consumer thread becomes its sole consumer (LF-68), claiming by plain stores when it
+        // finds the producer more than one position ahead.
+        // spec: LF-68
         model(|| {
-            let q = Arc::new(SegQueue::new());
+            let q = Arc::new(SegQueue::new_with_sole_consumer());
             let producer = {
                 let q = Arc::clone(&q);
                 thread::spawn(move || {
@@ -572,7 +575,7 @@ mod lockfree {
         // stores); then another thread's pop revokes that while the main thread keeps
         // popping. Loom blocks hold 2 slots, so the pops cross a block switch.
         model(|| {
-            let q = Arc::new(SegQueue::new());
+            let q = Arc::new(SegQueue::new_with_sole_consumer());
             for i in 0..4 {
                 q.push(i);
             }
@@ -598,7 +601,7 @@ mod lockfree {
         // pops outside the protocol (`pop_claiming`, a channel receiver's polling), which a
         // revocation does not wait for.
         model(|| {
-            let q = Arc::new(SegQueue::new());
+            let q = Arc::new(SegQueue::new_with_sole_consumer());
             for i in 0..4 {
                 q.push(i);
             }

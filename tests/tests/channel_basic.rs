@@ -357,10 +357,12 @@ fn errors_match_crossbeam() {
 fn an_unbounded_receiver_shared_by_reference_hands_over_mid_stream() {
     // One thread receives alone (blocking, so it also parks), then a second thread starts
     // receiving through the same `&Receiver` (no clone): it takes the sole receiver's mode
-    // away while the first may be inside a receive or parked. Every message arrives once.
+    // away while the first may be inside a receive or parked. Half the messages are sent
+    // up front, so the first receiver starts far behind the tail, where it claims by plain
+    // stores. Every message arrives once.
     let rounds = stress(100);
     watchdog(300, move || {
-        let total = if cfg!(miri) { 100 } else { 2_000 };
+        let total = if cfg!(miri) { 100 } else { 3_000 };
         for round in 0..rounds {
             let (tx, rx) = unbounded();
             let drops = Arc::new(AtomicUsize::new(0));
@@ -378,10 +380,13 @@ fn an_unbounded_receiver_shared_by_reference_hands_over_mid_stream() {
                 }
             };
             let receive = &receive;
+            for i in 0..total / 2 {
+                tx.send(DropCounter::new(i, &drops)).unwrap();
+            }
             thread::scope(|s| {
                 s.spawn(move || receive(0));
                 s.spawn(move || receive(join_at));
-                for i in 0..total {
+                for i in total / 2..total {
                     tx.send(DropCounter::new(i, &drops)).unwrap();
                     if i % 97 == 0 {
                         thread::yield_now(); // let the receivers catch up and park

@@ -184,7 +184,9 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.len(), 1000);
 /// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    pair(Flavor::List(Arc::new(Chan::new(SegQueue::new()))))
+    pair(Flavor::List(Arc::new(Chan::new(
+        SegQueue::new_with_sole_consumer(),
+    ))))
 }
 
 fn pair<T>(flavor: Flavor<T>) -> (Sender<T>, Receiver<T>) {

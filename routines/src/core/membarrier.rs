@@ -12,7 +12,10 @@
 //! to the cold side after the call, or none of it has happened yet.
 //!
 //! The process registers once (`MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED`), on the first
-//! [`available`] call. Where that is impossible (not Linux, a kernel before 4.14, a seccomp
+//! [`available`] call, or on the first [`heavy`] call of a user that asked only
+//! [`supported`] (the sole consumer of an unbounded channel, spec LF-68, which may never need
+//! the barrier and should not pay the registration, slow in a busy process, for nothing).
+//! Where that is impossible (not Linux, a kernel before 4.14, a seccomp
 //! filter), under loom and miri (neither can model or run the call), and when the
 //! environment variable `ROUTINES_NO_MEMBARRIER` is set (for comparisons and tests),
 //! [`available`] is `false` and callers must fence on both sides.
@@ -50,6 +53,30 @@ mod imp {
         }
     }
 
+    /// `UNKNOWN` until the first `supported` call has asked the kernel.
+    static SUPPORTED: AtomicU32 = AtomicU32::new(UNKNOWN);
+
+    fn query() -> bool {
+        std::env::var_os("ROUTINES_NO_MEMBARRIER").is_none() && {
+            let commands = membarrier(CMD_QUERY);
+            commands >= 0 && commands & CMD_PRIVATE_EXPEDITED != 0
+        }
+    }
+
+    pub(crate) fn supported() -> bool {
+        // Relaxed: the answer is the kernel's, the same for every thread; nothing else is
+        // published with it.
+        match SUPPORTED.load(Ordering::Relaxed) {
+            YES => true,
+            NO => false,
+            _ => {
+                let yes = query();
+                SUPPORTED.store(if yes { YES } else { NO }, Ordering::Relaxed);
+                yes
+            }
+        }
+    }
+
     pub(crate) fn available() -> bool {
         // Acquire: pairs with the Release store below; a `YES` means the registration (a
         // system call that completed before that store) is in effect.
@@ -58,12 +85,7 @@ mod imp {
             NO => false,
             _ => {
                 // Two first callers may both register: registration is idempotent.
-                let supported = std::env::var_os("ROUTINES_NO_MEMBARRIER").is_none() && {
-                    let commands = membarrier(CMD_QUERY);
-                    commands >= 0
-                        && commands & CMD_PRIVATE_EXPEDITED != 0
-                        && membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) == 0
-                };
+                let supported = supported() && membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
                 // Release: pairs with the Acquire load above.
                 STATE.store(if supported { YES } else { NO }, Ordering::Release);
                 supported
@@ -74,8 +96,8 @@ mod imp {
     pub(crate) fn heavy() {
         let mut result = membarrier(CMD_PRIVATE_EXPEDITED);
         if result != 0 {
-            // Only an unregistered process fails (EPERM): should a child process not inherit
-            // the registration, register it and try again.
+            // Only an unregistered process fails (EPERM): the caller asked only `supported`
+            // (or a child process did not inherit the registration). Register, try again.
             result = match membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) {
                 0 => membarrier(CMD_PRIVATE_EXPEDITED),
                 failed => failed,
@@ -93,12 +115,16 @@ mod imp {
 
 #[cfg(not(all(target_os = "linux", not(routines_loom), not(miri))))]
 mod imp {
+    pub(crate) fn supported() -> bool {
+        false
+    }
+
     pub(crate) fn available() -> bool {
         false
     }
 
     pub(crate) fn heavy() {
-        unreachable!("membarrier::heavy called where membarrier::available() is false");
+        unreachable!("membarrier::heavy called where membarrier::supported() is false");
     }
 }
 
@@ -110,7 +136,20 @@ pub(crate) fn available() -> bool {
     imp::available()
 }
 
-/// The process-wide barrier. Only call it after [`available`] returned `true`.
+/// Whether the kernel offers the barrier at all (one system call on the first call, then
+/// one atomic load), *without* registering the process. Registration can take milliseconds
+/// once the process has several threads (the kernel waits for a grace period: 8-20 ms here
+/// with three busy threads, against 0.3 us single-threaded), so a caller that may never need
+/// the barrier asks this, and lets [`heavy`] register on its first call. Registering after
+/// the hot side has started is sound: the barrier's guarantee covers every thread of the
+/// process from the call on, whenever they ran their side.
+#[inline]
+pub(crate) fn supported() -> bool {
+    imp::supported()
+}
+
+/// The process-wide barrier. Only call it after [`supported`] (or [`available`]) returned
+/// `true`; registers the process first if it is not registered yet.
 ///
 /// # Panics
 /// If the system call fails after registration (it has no documented way to).

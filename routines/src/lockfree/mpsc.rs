@@ -86,7 +86,7 @@ impl<T> MpscQueue<T> {
         /// ```
         pub fn new() -> Self {
             Self {
-                segs: Segments::new(),
+                segs: Segments::new(0),
                 consumer_taken: AtomicBool::new(false),
                 _owns: PhantomData,
             }

@@ -16,8 +16,10 @@
 //! ever touched. The producer side and the block layout live in `segment.rs`, shared with
 //! [`MpscQueue`](super::MpscQueue).
 //!
-//! **Sole consumer** (spec LF-68). The head's `consumer` word starts `UNCLAIMED`; the first
-//! thread to pop claims it with its `thread::token`. While that thread is the only one to
+//! **Sole consumer** (spec LF-68), for the queues of unbounded channels (built with
+//! `new_with_sole_consumer`; [`SegQueue::new`] starts `SHARED` and always claims by CAS, as
+//! crossbeam's does). The head's `consumer` word starts `UNCLAIMED`; the first thread to pop
+//! claims it with its `thread::token`. While that thread is the only one to
 //! have popped, a pop of its that finds the head more than `SOLE_LAG` positions behind the
 //! tail (as it last read it) claims with a plain store instead of the CAS: no other thread
 //! can be claiming. Every such pop is bracketed by a `busy` flag and checks the word again
@@ -67,9 +69,10 @@ const SOLE_LAG: usize = if cfg!(routines_loom) || cfg!(miri) {
 const MODELLED: bool = cfg!(routines_loom) || cfg!(miri);
 
 /// Whether a first consumer may become the sole consumer: where the asymmetric fence (or the
-/// model standing in for it) is available. Elsewhere the queue starts `SHARED`.
+/// model standing in for it) is supported; the process registers for it only when a
+/// revocation first needs it (`core::membarrier`). Elsewhere the queue goes `SHARED`.
 fn sole_allowed() -> bool {
-    MODELLED || membarrier::available()
+    MODELLED || membarrier::supported()
 }
 
 /// An unbounded multi-producer multi-consumer FIFO queue (segmented). See the module docs
@@ -116,8 +119,23 @@ impl<T> SegQueue<T> {
         /// assert_eq!(Q.pop(), Some(1));
         /// ```
         pub fn new() -> Self {
+            Self::with_consumer(SHARED)
+        }
+    }
+
+    crate::loom::const_fn_unless_loom! {
+        /// An empty queue whose first consumer may become its sole consumer (LF-68): for an
+        /// owner that knows when a second consumer thread appears (an unbounded channel,
+        /// whose cloned receivers say so).
+        pub(crate) fn new_with_sole_consumer() -> Self {
+            Self::with_consumer(UNCLAIMED)
+        }
+    }
+
+    crate::loom::const_fn_unless_loom! {
+        fn with_consumer(consumer: usize) -> Self {
             Self {
-                segs: Segments::new(),
+                segs: Segments::new(consumer),
                 retired: AtomicPtr::new(::core::ptr::null_mut()),
                 _owns: PhantomData,
             }
@@ -138,8 +156,8 @@ impl<T> SegQueue<T> {
 
     /// Removes the oldest element; `None` if the queue is empty.
     ///
-    /// While one thread is the only one to have popped, its pops claim their positions with
-    /// a plain store instead of a CAS (spec LF-68).
+    /// Claims by CAS. (The queue of an unbounded channel is built to let its only receiving
+    /// thread claim by plain stores instead, spec LF-68.)
     ///
     /// # Examples
     /// ```
@@ -713,7 +731,12 @@ mod tests {
     /// `SHARED`, for good.
     #[test]
     fn the_first_consumer_pops_alone_until_a_second_one_pops() {
-        let q = SegQueue::new();
+        assert_eq!(
+            mode(&SegQueue::<u8>::new()),
+            SHARED,
+            "a public queue always claims by CAS"
+        );
+        let q = SegQueue::new_with_sole_consumer();
         assert_eq!(mode(&q), UNCLAIMED);
         q.push(0_usize);
         let sole = if sole_allowed() {
@@ -743,7 +766,7 @@ mod tests {
 
         // Far behind, then near: within `SOLE_LAG` of the tail the sole consumer claims by
         // CAS again, and reads the tail, down to the last value.
-        let q = SegQueue::new();
+        let q = SegQueue::new_with_sole_consumer();
         (0..1_000).for_each(|i| q.push(i));
         for i in 0..1_000 {
             assert_eq!(q.pop(), Some(i));
@@ -755,13 +778,13 @@ mod tests {
 
         // `share_consumers` (a cloned channel receiver) settles an unclaimed queue as
         // `SHARED`, and leaves a claimed one alone.
-        let q = SegQueue::new();
+        let q = SegQueue::new_with_sole_consumer();
         q.share_consumers();
         assert_eq!(mode(&q), SHARED);
         q.push(1);
         assert_eq!(q.pop(), Some(1));
         assert_eq!(mode(&q), SHARED);
-        let q = SegQueue::new();
+        let q = SegQueue::new_with_sole_consumer();
         q.push(1);
         assert_eq!(q.pop(), Some(1));
         q.share_consumers();

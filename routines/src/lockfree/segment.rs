@@ -142,13 +142,14 @@ pub(super) struct Segments<T> {
 
 impl<T> Segments<T> {
     crate::loom::const_fn_unless_loom! {
-        /// No block yet; the first push allocates one.
-        pub(super) fn new() -> Self {
+        /// No block yet; the first push allocates one. `consumer`: the head's first
+        /// consumer mode (`SegQueue`'s; 0 elsewhere).
+        pub(super) fn new(consumer: usize) -> Self {
             Self {
                 head: CachePadded::new(Position {
                     index: AtomicUsize::new(0),
                     block: AtomicPtr::new(ptr::null_mut()),
-                    consumer: AtomicUsize::new(0),
+                    consumer: AtomicUsize::new(consumer),
                     busy: AtomicBool::new(false),
                     seen_tail: AtomicUsize::new(0),
                 }),
