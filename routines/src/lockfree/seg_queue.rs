@@ -7,14 +7,15 @@
 //! moves its index there while it links the next block, and everybody else waits for it.
 //! Each slot goes `EMPTY` -> `WRITTEN` (its producer) -> `READ` (its consumer), by plain
 //! Release stores: one atomic read-modify-write per operation (the index CAS), as a
-//! mutex-protected queue pays for its lock (a sole consumer's pop far behind the tail: none). Reclamation: the reader of a block's last slot
-//! *retires* the block; a retired block is freed as soon as every other slot shows `READ`
-//! (checked at once, and again at each later retirement; a block still being read waits on a
-//! small list, and the queue's drop frees whatever is left there). Threads dereference a block
-//! only after a successful index CAS on a position inside it, a block is freed only after every
-//! slot's last access to it (its `READ` store, acquired by the check), so no freed block is
-//! ever touched. The producer side and the block layout live in `segment.rs`, shared with
-//! [`MpscQueue`](super::MpscQueue).
+//! mutex-protected queue pays for its lock (a sole consumer's pop far behind the tail: none,
+//! see below). Reclamation: the reader of a block's last slot *retires* the block; a retired
+//! block is freed as soon as every other slot shows `READ` (checked at once, and again at
+//! each later retirement; a block still being read waits on a small list, and the queue's
+//! drop frees whatever is left there). Threads dereference a block only after a successful
+//! claim of a position inside it (the index CAS, or a sole consumer's store), a block is
+//! freed only after every slot's last access to it (its `READ` store, acquired by the
+//! check), so no freed block is ever touched. The producer side and the block layout live
+//! in `segment.rs`, shared with [`MpscQueue`](super::MpscQueue).
 //!
 //! **Sole consumer** (spec LF-68), for the queues of unbounded channels (built with
 //! `new_with_sole_consumer`; [`SegQueue::new`] starts `SHARED` and always claims by CAS, as
@@ -247,7 +248,8 @@ impl<T> SegQueue<T> {
         }
     }
 
-    /// `pop` when the queue is in `SHARED` mode: claims by CAS on the head index.
+    /// `pop` claiming by CAS on the head index: in `SHARED` mode, and by the sole consumer
+    /// near the tail (`RECORD`: it keeps the tail it reads, for `far_behind`).
     #[inline]
     fn pop_shared<const RECORD: bool>(&self) -> Option<T> {
         // The common case inline: a slot inside the head block (not its last, whose claimer
