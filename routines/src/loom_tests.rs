@@ -568,13 +568,15 @@ mod lockfree {
         });
     }
 
-    #[test]
-    fn seg_queue_a_second_consumer_takes_the_mode_from_the_sole_one() {
-        // spec: LF-68
-        // The main thread pops first and becomes the sole consumer (claiming with plain
-        // stores); then another thread's pop revokes that while the main thread keeps
-        // popping. Loom blocks hold 2 slots, so the pops cross a block switch.
-        model(|| {
+    /// One way to pop a `SegQueue`.
+    type Pop = fn(&SegQueue<usize>) -> Option<usize>;
+
+    /// A channel's queue of 4 values: the main thread pops the first and becomes the sole
+    /// consumer (claiming with plain stores); then another thread's pop, `theirs`, revokes
+    /// that while the main thread pops twice more with `mine`. Loom blocks hold 2 slots, so
+    /// the pops cross a block switch. Every value arrives once.
+    fn sole_consumer_revoked(mine: [Pop; 2], theirs: Pop) {
+        model(move || {
             let q = Arc::new(SegQueue::new_with_sole_consumer());
             for i in 0..4 {
                 q.push(i);
@@ -582,9 +584,9 @@ mod lockfree {
             assert_eq!(q.pop(), Some(0));
             let other = {
                 let q = Arc::clone(&q);
-                thread::spawn(move || q.pop())
+                thread::spawn(move || theirs(&q))
             };
-            let mine = [q.pop(), q.pop()];
+            let mine = mine.map(|pop| pop(&q));
             let theirs = other.join().unwrap();
             let mut all: Vec<_> = mine.into_iter().chain([theirs]).flatten().collect();
             all.extend(q.pop());
@@ -595,29 +597,21 @@ mod lockfree {
     }
 
     #[test]
+    fn seg_queue_a_second_consumer_takes_the_mode_from_the_sole_one() {
+        // spec: LF-68
+        sole_consumer_revoked([SegQueue::pop, SegQueue::pop], SegQueue::pop);
+    }
+
+    #[test]
     fn seg_queue_the_sole_consumers_cas_pops_race_a_revocation() {
         // spec: LF-68
-        // As above, but the sole consumer's later pops mix its plain-store pops with CAS
-        // pops outside the protocol (`pop_claiming`, a channel receiver's polling), which a
-        // revocation does not wait for.
-        model(|| {
-            let q = Arc::new(SegQueue::new_with_sole_consumer());
-            for i in 0..4 {
-                q.push(i);
-            }
-            assert_eq!(q.pop(), Some(0));
-            let other = {
-                let q = Arc::clone(&q);
-                thread::spawn(move || q.pop_claiming())
-            };
-            let mine = [q.pop_claiming(), q.pop()];
-            let theirs = other.join().unwrap();
-            let mut all: Vec<_> = mine.into_iter().chain([theirs]).flatten().collect();
-            all.extend(q.pop());
-            all.sort_unstable();
-            assert_eq!(all, [1, 2, 3]);
-            assert_eq!(q.pop(), None);
-        });
+        // The sole consumer's plain-store pops mixed with its CAS pops outside the protocol
+        // (`pop_claiming`, a channel receiver's polling), which a revocation does not wait
+        // for; the other thread polls too.
+        sole_consumer_revoked(
+            [SegQueue::pop_claiming, SegQueue::pop],
+            SegQueue::pop_claiming,
+        );
     }
 
     #[test]

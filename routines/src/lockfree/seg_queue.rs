@@ -179,8 +179,7 @@ impl<T> SegQueue<T> {
                 return self.pop_shared::<true>();
             }
             if self.enter_sole(me) {
-                // SAFETY: `enter_sole` returned `true`: no other thread pops until
-                // `leave_sole`.
+                // SAFETY: `enter_sole` said yes: no other thread pops until `leave_sole`.
                 let popped = unsafe { self.pop_sole() };
                 self.leave_sole();
                 return popped;
@@ -305,9 +304,9 @@ impl<T> SegQueue<T> {
                 .head
                 .index
                 .store(head + (1 << SHIFT), Ordering::Release);
-            // SAFETY: no other thread pops (caller), and position `head` is claimed by a
-            // producer (the tail is past it), so our store claimed it: a slot inside
-            // `block`, not its last.
+            // No other thread pops (caller), and a producer claimed position `head` (the
+            // tail is past it), so our store claimed it for us.
+            // SAFETY: that claim, of a slot inside `block` that is not its last.
             return Some(unsafe { Self::read(block, offset) });
         }
         self.pop_slow::<true>()
@@ -513,8 +512,8 @@ impl<T> SegQueue<T> {
             match claim {
                 Ok(_) => {
                     if offset + 1 < BLOCK_CAP {
-                        // SAFETY: our claim (the CAS, or the sole consumer's store) took
-                        // position `head` inside `block`, not its last slot.
+                        // Our claim: the CAS, or the sole consumer's store.
+                        // SAFETY: our claim took position `head` in `block`, not its last.
                         return Some(unsafe { Self::read(block, offset) });
                     }
                     // We took the block's last slot: move the head to the next block.
