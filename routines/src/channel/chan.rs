@@ -76,8 +76,6 @@ pub(crate) trait Buffer<T> {
     }
     /// The capacity of a bounded buffer.
     fn capacity(&self) -> Option<usize>;
-    /// A receiver handle was cloned: more than one thread may receive.
-    fn receivers_may_be_many(&self) {}
 }
 
 /// Live sender and receiver handles of a channel (every flavor); the last handle of either
@@ -549,9 +547,9 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
         &self.handles
     }
 
-    /// A receiver handle was cloned (see `Buffer::receivers_may_be_many`).
-    pub(crate) fn receiver_cloned(&self) {
-        self.buffer.receivers_may_be_many();
+    /// The buffer, for what is particular to one flavor (`flavors/`).
+    pub(crate) fn buffer(&self) -> &B {
+        &self.buffer
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -267,8 +267,8 @@ impl<T> SegQueue<T> {
                 .compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok()
             {
-                // SAFETY: our CAS claimed position `head` inside `block` (loaded after the
-                // index, which was unchanged since), not its last slot.
+                // `block` was loaded after the index, which was unchanged since.
+                // SAFETY: our CAS claimed position `head` inside `block`, not its last slot.
                 return Some(unsafe { Self::read(block, offset) });
             }
         }
@@ -532,8 +532,8 @@ impl<T> SegQueue<T> {
                     slot.wait_write();
                     // SAFETY: `WRITTEN` was observed (Acquire): the value is initialised, and our claim makes us its only reader.
                     let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
-                    // SAFETY: we read the block's last slot, every other slot was claimed by
-                    // a consumer (the head has passed them), and we moved the head on above.
+                    // Every other slot was claimed by a consumer (the head has passed them).
+                    // SAFETY: we read the block's last slot and moved the head on above.
                     unsafe { self.retire(block) };
                     return Some(value);
                 }

@@ -187,8 +187,8 @@ impl<T> Segments<T> {
                 )
                 .is_ok()
         {
-            // SAFETY: as in `push_slow`: our CAS claimed position `tail` inside `block` (the
-            // block loaded after the index, and the index unchanged since).
+            // `block` was loaded after the index, and the index is unchanged since.
+            // SAFETY: as in `push_slow`: our CAS claimed position `tail` inside `block`.
             unsafe { Self::write(block, offset, value) };
             return;
         }

@@ -4,7 +4,7 @@
 //! receives claim without a read-modify-write (LF-68); cloning a receiver before the first
 //! receive makes the queue shared from the start.
 
-use crate::channel::chan::Buffer;
+use crate::channel::chan::{Buffer, Chan};
 use crate::lockfree::SegQueue;
 
 impl<T> Buffer<T> for SegQueue<T> {
@@ -33,10 +33,13 @@ impl<T> Buffer<T> for SegQueue<T> {
     fn capacity(&self) -> Option<usize> {
         None
     }
+}
 
-    fn receivers_may_be_many(&self) {
-        // Before any receive, this spares the queue the revocation (and its process-wide
-        // barrier) that a second receiving thread would otherwise cost (LF-68, CH-8).
-        self.share_consumers();
+impl<T> Chan<T, SegQueue<T>> {
+    /// A receiver handle was cloned, so more than one thread may receive: before any
+    /// receive, this spares the queue the revocation (and its process-wide barrier) that a
+    /// second receiving thread would otherwise cost (LF-68, CH-8).
+    pub(crate) fn receiver_cloned(&self) {
+        self.buffer().share_consumers();
     }
 }
