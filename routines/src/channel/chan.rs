@@ -395,11 +395,13 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
 
     /// Receives, waiting for a message until `deadline` (`None`: forever). As in `send`,
     /// a bounded buffer's attempts before the wait are weak (`MpmcQueue::pop_weak`), the
-    /// wait's are exact. An unbounded buffer has no weak pop.
+    /// wait's are exact. An unbounded buffer's first attempt is its plain pop (which a sole
+    /// receiver makes without a read-modify-write, LF-68); its spin polls with its
+    /// `try_pop_weak`, which is exact but claims by CAS.
     #[inline]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        // Unbounded: the exact pop by name, so that it inlines here (through the trait's
-        // default weak pop it stayed a call; measured in spec CH-8).
+        // Unbounded: the plain pop by name, so that it inlines here (through the trait's
+        // weak pop it stayed a call; measured in spec CH-8).
         let popped = if SPIN && B::BOUNDED {
             self.pop_with(B::try_pop_weak)
         } else {
