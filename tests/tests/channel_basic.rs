@@ -405,3 +405,91 @@ fn an_unbounded_receiver_shared_by_reference_hands_over_mid_stream() {
         }
     });
 }
+
+/// Pins the calling thread to `cpu`.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn pin_to(cpu: usize) {
+    // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with its size;
+    // `CPU_SET` writes inside it; the mask is the calling thread's (pid 0).
+    unsafe {
+        let mut one: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut one);
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        assert_eq!(libc::sched_setaffinity(0, size, &one), 0);
+    }
+}
+
+/// The CPUs the process may run on.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: plain data passed with its size; `CPU_ISSET` reads inside it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        assert_eq!(libc::sched_getaffinity(0, size, &mut set), 0);
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect()
+    }
+}
+
+// spec: CH-3
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn a_sender_and_a_receiver_on_one_cpu_yield_to_each_other() {
+    // Both threads pinned to one CPU, where a spin only delays the thread it waits for and
+    // the waiters yield to each other instead (CH-3); then, with two CPUs, the sender moves
+    // to the other one mid-stream and the hint that it runs beside the receiver goes stale.
+    // Ping-pong and a stream over `bounded(1)` and `unbounded()`: every message arrives
+    // once, in order, and is dropped once.
+    let rounds = stress(4);
+    watchdog(300, move || {
+        let cpus = allowed_cpus();
+        let total = 20_000;
+        for round in 0..rounds {
+            for capacity in [Some(1), None] {
+                let channel = || match capacity {
+                    Some(cap) => bounded::<DropCounter>(cap),
+                    None => unbounded::<DropCounter>(),
+                };
+                let drops = Arc::new(AtomicUsize::new(0));
+                let ((ping_tx, ping_rx), (pong_tx, pong_rx)) = (channel(), channel());
+                let (tx, rx) = channel();
+                let moves_at = if cpus.len() > 1 { total / 2 } else { total };
+                thread::scope(|s| {
+                    s.spawn(|| {
+                        pin_to(cpus[0]);
+                        for i in 0..total {
+                            let item = ping_rx.recv().unwrap();
+                            assert_eq!(item.value, i, "round {round}: ping {i}");
+                            pong_tx.send(item).unwrap();
+                        }
+                        for i in 0..total {
+                            let item = rx.recv().unwrap();
+                            assert_eq!(item.value, total + i, "round {round}: message {i}");
+                        }
+                    });
+                    s.spawn(|| {
+                        pin_to(cpus[0]);
+                        for i in 0..total {
+                            if i == moves_at {
+                                pin_to(cpus[1]);
+                            }
+                            ping_tx.send(DropCounter::new(i, &drops)).unwrap();
+                            let item = pong_rx.recv().unwrap();
+                            assert_eq!(item.value, i, "round {round}: pong {i}");
+                        }
+                        pin_to(cpus[0]);
+                        for i in 0..total {
+                            if i == moves_at {
+                                pin_to(cpus[1]);
+                            }
+                            tx.send(DropCounter::new(total + i, &drops)).unwrap();
+                        }
+                    });
+                });
+                assert_eq!(drops.load(Ordering::SeqCst), 2 * total, "round {round}");
+            }
+        }
+    });
+}

@@ -8,10 +8,12 @@
 //! sender yields more times than the backoff's few before it parks, as many as have lately
 //! paid off (`send_yields`); a receiver of a bounded buffer spins for as long as spinning
 //! has lately paid off, and may park without the yields (`recv_spin`,
-//! `recv_parks_at_once`: spec CH-3). The attempts before the park are weak
-//! (`Buffer::try_push_weak`: a "full" may be spurious, and it costs the other side no
-//! cache line); the attempt inside the park is exact, so only an exact verdict ever decides
-//! a sleep or a timeout (spec CH-15). Every successful push notifies one parked receiver;
+//! `recv_parks_at_once`: spec CH-3). A sender and a receiver that are the only threads
+//! waiting on their sides, and share a CPU, yield to each other without spinning, and park
+//! now and then so that the OS can move them apart (`Pairing`: CH-3). The attempts before
+//! the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and it costs the
+//! other side no cache line); the attempt inside the park is exact, so only an exact
+//! verdict ever decides a sleep or a timeout (spec CH-15). Every successful push notifies one parked receiver;
 //! every successful pop of a bounded buffer notifies one parked sender; disconnection
 //! notifies everybody.
 //!
@@ -24,10 +26,12 @@ use std::time::Instant;
 
 use super::context::{Context, Selectors};
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::core::{several_cpus, spin_briefly_times_until, Backoff, CachePadded, WaitQueue};
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::core::{
+    current_cpu, several_cpus, spin_briefly_times_until, Backoff, CachePadded, WaitQueue,
+};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
-use crate::loom::thread;
+use crate::loom::{hint, thread};
 
 /// Spin (with `Backoff`) before parking. Not under loom: loom runs a yielding thread again
 /// only once the others have moved on, which would keep the models from ever parking.
@@ -50,6 +54,121 @@ const SEND_YIELDS_MIN: usize = 4;
 /// take to drain the buffer, and a sender that spins instead takes each slot as soon as it
 /// is freed: it writes right behind the receiver, in the cache lines the receiver reads.
 const SEND_YIELD_FIRST_CAPACITY: usize = 128;
+
+/// Weak attempts a receiver makes, a spin-loop hint before each (about half a microsecond
+/// here), before it yields to a sender it believes shares its CPU (CH-3): a message in that
+/// time came from another CPU, and the belief was wrong.
+const BESIDE_CHECKS: usize = 16;
+
+/// A waiter beside its counterpart parks, rather than yields, once in this many waits (CH-3):
+/// a yield never moves a thread to another CPU, while the wake-up of a parked one lets the
+/// OS place it, on an idle CPU if there is one. Without it, two threads that yield to each
+/// other on one CPU stay there, since each has always just run (the balancer leaves such
+/// threads where they are).
+const BESIDE_PARK_EVERY: usize = 32;
+
+/// A thread token no thread has: a side of a channel on which two threads have waited.
+const MANY: usize = usize::MAX;
+
+/// A CPU number no CPU has: not known.
+const NO_CPU: u32 = u32::MAX;
+
+/// One side of a channel, as its waits have shown it (CH-3): hints, all Relaxed, read and
+/// written only on the way to a wait.
+struct Side {
+    /// The token (`thread::token`) of the one thread seen waiting on this side; 0 before
+    /// any, `MANY` once a second thread waited (for good).
+    thread: AtomicUsize,
+    /// The CPU that thread was on when last seen; `NO_CPU` if not known.
+    cpu: AtomicU32,
+    /// Waits this side's thread has made beside the other side's (`BESIDE_PARK_EVERY`).
+    beside_waits: AtomicUsize,
+}
+
+impl Side {
+    crate::loom::const_fn_unless_loom! {
+        fn new() -> Self {
+            Self {
+                thread: AtomicUsize::new(0),
+                cpu: AtomicU32::new(NO_CPU),
+                beside_waits: AtomicUsize::new(0),
+            }
+        }
+    }
+
+    /// Notes the calling thread as a waiter of this side; `true` while it is the only one
+    /// seen. Two threads noting themselves at once may both see "one": a hint.
+    fn note_waiter(&self) -> bool {
+        let me = thread::token();
+        // Relaxed (every access to `thread` and `cpu`): hints that only choose between
+        // spinning and yielding; every decision rests on an attempt.
+        match self.thread.load(Ordering::Relaxed) {
+            seen if seen == me => true,
+            0 => {
+                self.thread.store(me, Ordering::Relaxed);
+                true
+            }
+            MANY => false,
+            _ => {
+                self.thread.store(MANY, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    fn is_many(&self) -> bool {
+        self.thread.load(Ordering::Relaxed) == MANY
+    }
+
+    /// Counts a wait beside the other side; `true` for one in `BESIDE_PARK_EVERY`, which
+    /// parks instead of yielding.
+    fn parks_beside(&self) -> bool {
+        let waits = self.beside_waits.load(Ordering::Relaxed).wrapping_add(1);
+        self.beside_waits.store(waits, Ordering::Relaxed);
+        waits.is_multiple_of(BESIDE_PARK_EVERY)
+    }
+
+    /// Records `cpu` as this side's, storing only a change (the line stays shared).
+    fn set_cpu(&self, cpu: u32) {
+        if self.cpu.load(Ordering::Relaxed) != cpu {
+            self.cpu.store(cpu, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Where a channel's two sides wait (CH-3): a sender and a receiver that are each the only
+/// thread waiting on their side, and that share a CPU, yield to each other instead of
+/// spinning, since the thread a spinner waits for cannot run on that CPU until it stops;
+/// one wait in `BESIDE_PARK_EVERY` parks, so that the OS can move them apart.
+struct Pairing {
+    send: Side,
+    recv: Side,
+}
+
+impl Pairing {
+    crate::loom::const_fn_unless_loom! {
+        fn new() -> Self {
+            Self {
+                send: Side::new(),
+                recv: Side::new(),
+            }
+        }
+    }
+
+    /// A waiter on side `mine` (the other side `theirs`) notes itself. Returns whether each
+    /// side has had at most one waiting thread (`one`), and if so whether the other side's
+    /// thread was last seen on this thread's CPU (`beside`).
+    fn look(mine: &Side, theirs: &Side) -> (bool, bool) {
+        if !mine.note_waiter() || theirs.is_many() {
+            return (false, false);
+        }
+        let Some(cpu) = current_cpu() else {
+            return (true, false);
+        };
+        mine.set_cpu(cpu);
+        (true, theirs.cpu.load(Ordering::Relaxed) == cpu)
+    }
+}
 
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
@@ -139,6 +258,8 @@ pub(crate) struct Chan<T, B: ?Sized> {
     /// How many yields a blocked sender makes before it parks (CH-3): twice as many after
     /// yields that ended with the send, half as many after yields that came to nothing.
     send_yields: AtomicUsize,
+    /// Where each side last waited (CH-3).
+    pairing: Pairing,
     /// Selecting threads waiting to send.
     send_selectors: Selectors,
     /// Selecting threads waiting to receive.
@@ -165,6 +286,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
                 send_waits: CachePadded::new(AtomicUsize::new(0)),
                 send_waits_seen: AtomicUsize::new(0),
                 send_yields: AtomicUsize::new(SEND_YIELDS_MAX),
+                pairing: Pairing::new(),
                 send_selectors: Selectors::new(),
                 recv_selectors: Selectors::new(),
                 _messages: PhantomData,
@@ -253,7 +375,12 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
             self.send_waits
                 .store(waits.wrapping_add(1), Ordering::Relaxed);
         }
-        let backoff = if self.send_yields_first() {
+        // CH-3: beside the one receiver, a spin would only keep it from making room.
+        let beside = SPIN && Pairing::look(&self.pairing.send, &self.pairing.recv).1;
+        if beside && self.pairing.send.parks_beside() {
+            return self.send_slow(value, deadline);
+        }
+        let backoff = if beside || self.send_yields_first() {
             Backoff::yielding()
         } else {
             Backoff::new()
@@ -418,7 +545,31 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
     #[cold]
     #[inline(never)]
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let backoff = if SPIN && B::BOUNDED && several_cpus() {
+        let (one, beside) = if SPIN {
+            Pairing::look(&self.pairing.recv, &self.pairing.send)
+        } else {
+            (false, false)
+        };
+        let backoff = if beside {
+            // CH-3: the one sender was last seen on this CPU. A message within a few
+            // checks came from another CPU: the sender has moved, and is forgotten.
+            let mut outcome = None;
+            for _ in 0..BESIDE_CHECKS {
+                hint::spin_loop();
+                outcome = self.recv_attempt::<false>();
+                if outcome.is_some() {
+                    self.pairing.send.cpu.store(NO_CPU, Ordering::Relaxed);
+                    break;
+                }
+            }
+            if let Some(outcome) = outcome {
+                return outcome;
+            }
+            if self.pairing.recv.parks_beside() {
+                return self.recv_slow(deadline);
+            }
+            Backoff::yielding()
+        } else if SPIN && B::BOUNDED && several_cpus() {
             if let Some(outcome) = self.recv_spin(deadline) {
                 return outcome;
             }
@@ -429,12 +580,29 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
         } else {
             Backoff::new()
         };
+        // CH-3: with one thread on each side, the first yield tells where the sender runs.
+        // A message right after it, when spinning brought none, was sent by a sender that
+        // needed this CPU: it is taken to run here. No message after it, when the sender
+        // was taken to run here, and it is not.
+        let learn = one && several_cpus();
+        let mut yields = 0;
         loop {
             if let Some(outcome) = self.recv_attempt::<false>() {
+                if learn && yields == 1 && !beside {
+                    if let Some(cpu) = current_cpu() {
+                        self.pairing.send.set_cpu(cpu);
+                    }
+                }
                 return outcome;
+            }
+            if learn && yields == 1 && beside {
+                self.pairing.send.set_cpu(NO_CPU);
             }
             if !SPIN || backoff.is_completed() {
                 return self.recv_slow(deadline);
+            }
+            if backoff.yields_next() {
+                yields += 1;
             }
             backoff.snooze();
         }
@@ -744,6 +912,187 @@ mod tests {
         // Disconnected: what is buffered is still received (exactly), then the error.
         assert_eq!(chan.recv(None), Ok(4));
         assert_eq!(chan.recv(None), Err(RecvTimeoutError::Disconnected));
+    }
+
+    /// An unbounded-like buffer whose weak pops fail while `weak_fails` is above zero
+    /// (counting it down), and otherwise pop.
+    struct Late {
+        queue: MpmcQueue<u32>,
+        weak_fails: AtomicUsize,
+    }
+
+    impl Buffer<u32> for Late {
+        const BOUNDED: bool = false;
+        fn try_push(&self, value: u32) -> Result<(), u32> {
+            self.queue.push(value)
+        }
+        fn try_pop(&self) -> Option<u32> {
+            self.queue.pop()
+        }
+        fn try_pop_weak(&self) -> Option<u32> {
+            let fails = self.weak_fails.load(Ordering::Relaxed);
+            if fails > 0 {
+                self.weak_fails.store(fails - 1, Ordering::Relaxed);
+                return None;
+            }
+            self.queue.pop()
+        }
+        fn len(&self) -> usize {
+            self.queue.len()
+        }
+        fn capacity(&self) -> Option<usize> {
+            None
+        }
+    }
+
+    /// Runs `f` on a thread pinned to the CPU it starts on, with that CPU; returns without
+    /// running it where the CPU is not known (not Linux).
+    fn on_one_cpu(f: impl FnOnce(u32) + Send) {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let Some(cpu) = current_cpu() else { return };
+                #[cfg(target_os = "linux")]
+                // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with
+                // its size; `CPU_SET` writes inside it; the mask is this thread's (pid 0).
+                unsafe {
+                    let mut one: libc::cpu_set_t = std::mem::zeroed();
+                    libc::CPU_SET(cpu as usize, &mut one);
+                    let size = std::mem::size_of::<libc::cpu_set_t>();
+                    assert_eq!(libc::sched_setaffinity(0, size, &one), 0);
+                }
+                f(cpu);
+            });
+        });
+    }
+
+    // spec: CH-3
+    /// CH-3: a sender that finds the one receiver's thread last seen on its CPU skips its
+    /// backoff's spin steps, and parks at once in one such wait in `BESIDE_PARK_EVERY`; with
+    /// the receiver elsewhere, or two receiving threads seen, it makes them (where it may
+    /// spin at all).
+    #[test]
+    fn a_sender_beside_its_receiver_yields_at_once() {
+        on_one_cpu(|cpu| {
+            // As in `a_large_buffers_sender_yields_at_once`: the weak attempts of a send
+            // into a full buffer whose deadline has passed.
+            let early = |receiver_cpu: u32, receivers: usize| {
+                let chan = Chan::new(Flaky::new(1));
+                assert!(chan.try_send(0).is_ok());
+                std::thread::scope(|s| {
+                    for _ in 0..receivers {
+                        s.spawn(|| chan.pairing.recv.note_waiter());
+                    }
+                });
+                chan.pairing.recv.set_cpu(receiver_cpu);
+                let past = Some(Instant::now());
+                assert!(matches!(
+                    chan.send(1, past),
+                    Err(SendTimeoutError::Timeout(1))
+                ));
+                // Its CPU is noted only while each side has had one thread.
+                let noted = if receivers == 1 { cpu } else { NO_CPU };
+                assert_eq!(chan.pairing.send.cpu.load(Ordering::Relaxed), noted);
+                chan.buffer.weak_pushes.load(Ordering::Relaxed)
+            };
+            let steps = |backoff: Backoff| {
+                let mut n = 0;
+                while !backoff.is_completed() {
+                    backoff.snooze();
+                    n += 1;
+                }
+                n
+            };
+            assert_eq!(early(cpu, 1), 1 + steps(Backoff::yielding()), "beside");
+            assert_eq!(early(cpu + 1, 1), 1 + steps(Backoff::new()), "elsewhere");
+            assert_eq!(early(cpu, 2), 1 + steps(Backoff::new()), "two receivers");
+            // One wait beside the receiver in `BESIDE_PARK_EVERY` parks at once: its only
+            // weak attempt is the send's first.
+            let chan = Chan::new(Flaky::new(1));
+            assert!(chan.try_send(0).is_ok());
+            std::thread::scope(|s| {
+                s.spawn(|| chan.pairing.recv.note_waiter());
+            });
+            chan.pairing.recv.set_cpu(cpu);
+            let attempts: Vec<usize> = (0..2 * BESIDE_PARK_EVERY)
+                .map(|_| {
+                    let before = chan.buffer.weak_pushes.load(Ordering::Relaxed);
+                    assert!(matches!(
+                        chan.send(1, Some(Instant::now())),
+                        Err(SendTimeoutError::Timeout(1))
+                    ));
+                    chan.buffer.weak_pushes.load(Ordering::Relaxed) - before
+                })
+                .collect();
+            for (wait, &n) in attempts.iter().enumerate() {
+                let parks = (wait + 1) % BESIDE_PARK_EVERY == 0;
+                let expect = if parks {
+                    1
+                } else {
+                    1 + steps(Backoff::yielding())
+                };
+                assert_eq!(n, expect, "wait {wait}");
+            }
+        });
+    }
+
+    // spec: CH-3
+    /// CH-3: with one thread on each side, a receiver whose first yield brings the message
+    /// that its spin steps did not takes the sender to run on its CPU; a message within its
+    /// few checks (`BESIDE_CHECKS`), or none right after its first yield, undoes that; once
+    /// a second thread has waited to receive, it learns nothing.
+    #[test]
+    fn the_receiver_learns_where_its_one_sender_runs() {
+        on_one_cpu(|cpu| {
+            let chan = Chan::new(Late {
+                queue: MpmcQueue::new(4),
+                weak_fails: AtomicUsize::new(0),
+            });
+            let sender_cpu = || chan.pairing.send.cpu.load(Ordering::Relaxed);
+            // A waiting receive whose first `fails` weak attempts find nothing.
+            let receive = |fails: usize| {
+                chan.buffer.weak_fails.store(fails, Ordering::Relaxed);
+                assert!(chan.buffer.queue.push(7).is_ok());
+                assert_eq!(chan.recv_wait(None), Ok(7));
+            };
+            // The attempts a waiter makes before its first yield: one before each step.
+            let before_yield = {
+                let backoff = Backoff::new();
+                let mut n = 1;
+                while !backoff.yields_next() {
+                    backoff.snooze();
+                    n += 1;
+                }
+                n
+            };
+            let learned = if several_cpus() { cpu } else { NO_CPU };
+            receive(before_yield - 1);
+            assert_eq!(sender_cpu(), NO_CPU, "the message came while spinning");
+            receive(before_yield);
+            assert_eq!(
+                sender_cpu(),
+                learned,
+                "the message came with the first yield"
+            );
+            if several_cpus() {
+                receive(BESIDE_CHECKS - 1);
+                assert_eq!(sender_cpu(), NO_CPU, "the message came within the checks");
+                receive(before_yield);
+                assert_eq!(sender_cpu(), cpu);
+                // The checks, the attempt after them, and the one after the first yield.
+                receive(BESIDE_CHECKS + 2);
+                assert_eq!(sender_cpu(), NO_CPU, "no message after the first yield");
+            }
+            std::thread::scope(|s| {
+                s.spawn(|| assert!(!chan.pairing.recv.note_waiter()));
+            });
+            receive(before_yield);
+            assert_eq!(sender_cpu(), NO_CPU, "two receiving threads");
+            assert_eq!(
+                Pairing::look(&chan.pairing.send, &chan.pairing.recv),
+                (false, false),
+                "for good, from either side"
+            );
+        });
     }
 
     /// CH-3: a bounded channel's receiver spins longer after a spin that ended with a

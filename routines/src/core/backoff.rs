@@ -143,6 +143,12 @@ impl Backoff {
         }
     }
 
+    /// `true` if the next [`snooze`](Self::snooze) yields rather than spins.
+    #[inline]
+    pub(crate) fn yields_next(&self) -> bool {
+        self.step.get() > SPIN_LIMIT || !(cfg!(routines_loom) || several_cpus())
+    }
+
     /// `true` once spinning and yielding are used up: the caller should park.
     ///
     /// # Examples
@@ -237,6 +243,24 @@ pub(crate) fn spin_briefly_times_until(
 pub(crate) fn several_cpus() -> bool {
     static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SEVERAL.get_or_init(|| !cfg!(miri) && cpus_in_affinity_mask() > 1)
+}
+
+/// The CPU the calling thread runs on, as a hint (it may move right after): on Linux from
+/// `sched_getcpu`, which glibc answers from the thread's rseq area without a system call
+/// (about 2 ns here); `None` elsewhere, under miri and under loom. Never part of a protocol:
+/// a channel uses it to tell whether its two sides share a CPU (CH-3).
+#[inline]
+pub(crate) fn current_cpu() -> Option<u32> {
+    #[cfg(all(target_os = "linux", not(miri), not(routines_loom)))]
+    {
+        // SAFETY: `sched_getcpu` has no preconditions; it returns -1 on failure.
+        let cpu = unsafe { libc::sched_getcpu() };
+        u32::try_from(cpu).ok()
+    }
+    #[cfg(not(all(target_os = "linux", not(miri), not(routines_loom))))]
+    {
+        None
+    }
 }
 
 /// The CPUs this thread or the main thread may run on (see [`several_cpus`]). On Linux from

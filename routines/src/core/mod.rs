@@ -15,6 +15,6 @@ pub use self::cache_padded::CachePadded;
 pub use self::park::WaitQueue;
 
 pub(crate) use self::backoff::{
-    several_cpus, spin_briefly_times_until, spin_briefly_until, spin_until,
+    current_cpu, several_cpus, spin_briefly_times_until, spin_briefly_until, spin_until,
 };
 pub(crate) use self::park::deadline_after;
