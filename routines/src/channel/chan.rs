@@ -13,9 +13,9 @@
 //! now and then so that the OS can move them apart (`Pairing`: CH-3). The attempts before
 //! the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and it costs the
 //! other side no cache line); the attempt inside the park is exact, so only an exact
-//! verdict ever decides a sleep or a timeout (spec CH-15). Every successful push notifies one parked receiver;
-//! every successful pop of a bounded buffer notifies one parked sender; disconnection
-//! notifies everybody.
+//! verdict ever decides a sleep or a timeout (spec CH-15). Every successful push notifies
+//! one parked receiver; every successful pop of a bounded buffer notifies one parked
+//! sender; disconnection notifies everybody.
 //!
 //! Disconnection is one flag, set when the last sender or the last receiver goes, or on an
 //! explicit `close()`. Sends then fail and hand the value back; receivers still drain what is
@@ -558,7 +558,7 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
                 hint::spin_loop();
                 outcome = self.recv_attempt::<false>();
                 if outcome.is_some() {
-                    self.pairing.send.cpu.store(NO_CPU, Ordering::Relaxed);
+                    self.pairing.send.set_cpu(NO_CPU);
                     break;
                 }
             }
