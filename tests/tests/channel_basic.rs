@@ -440,14 +440,14 @@ fn a_sender_and_a_receiver_on_one_cpu_yield_to_each_other() {
     // Both threads pinned to one CPU, where a spin only delays the thread it waits for and
     // the waiters yield to each other instead (CH-3); then, with two CPUs, the sender moves
     // to the other one mid-stream and the hint that it runs beside the receiver goes stale.
-    // Ping-pong and a stream over `bounded(1)` and `unbounded()`: every message arrives
-    // once, in order, and is dropped once.
+    // Ping-pong and a stream over `bounded(0)`, `bounded(1)` and `unbounded()`: every
+    // message arrives once, in order, and is dropped once.
     let rounds = stress(4);
     watchdog(300, move || {
         let cpus = allowed_cpus();
         let total = 20_000;
         for round in 0..rounds {
-            for capacity in [Some(1), None] {
+            for capacity in [Some(0), Some(1), None] {
                 let channel = || match capacity {
                     Some(cap) => bounded::<DropCounter>(cap),
                     None => unbounded::<DropCounter>(),

@@ -26,10 +26,11 @@ use std::time::Instant;
 
 use super::context::{Context, Selectors};
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use super::pairing::{Pairing, NO_CPU};
 use crate::core::{
     current_cpu, several_cpus, spin_briefly_times_until, Backoff, CachePadded, WaitQueue,
 };
-use crate::loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::{hint, thread};
 
@@ -59,116 +60,6 @@ const SEND_YIELD_FIRST_CAPACITY: usize = 128;
 /// here), before it yields to a sender it believes shares its CPU (CH-3): a message in that
 /// time came from another CPU, and the belief was wrong.
 const BESIDE_CHECKS: usize = 16;
-
-/// A waiter beside its counterpart parks, rather than yields, once in this many waits (CH-3):
-/// a yield never moves a thread to another CPU, while the wake-up of a parked one lets the
-/// OS place it, on an idle CPU if there is one. Without it, two threads that yield to each
-/// other on one CPU stay there, since each has always just run (the balancer leaves such
-/// threads where they are).
-const BESIDE_PARK_EVERY: usize = 32;
-
-/// A thread token no thread has: a side of a channel on which two threads have waited.
-const MANY: usize = usize::MAX;
-
-/// A CPU number no CPU has: not known.
-const NO_CPU: u32 = u32::MAX;
-
-/// One side of a channel, as its waits have shown it (CH-3): hints, all Relaxed, read and
-/// written only on the way to a wait.
-struct Side {
-    /// The token (`thread::token`) of the one thread seen waiting on this side; 0 before
-    /// any, `MANY` once a second thread waited (for good).
-    thread: AtomicUsize,
-    /// The CPU that thread was on when last seen; `NO_CPU` if not known.
-    cpu: AtomicU32,
-    /// Waits this side's thread has made beside the other side's (`BESIDE_PARK_EVERY`).
-    beside_waits: AtomicUsize,
-}
-
-impl Side {
-    crate::loom::const_fn_unless_loom! {
-        fn new() -> Self {
-            Self {
-                thread: AtomicUsize::new(0),
-                cpu: AtomicU32::new(NO_CPU),
-                beside_waits: AtomicUsize::new(0),
-            }
-        }
-    }
-
-    /// Notes the calling thread as a waiter of this side; `true` while it is the only one
-    /// seen. Two threads noting themselves at once may both see "one": a hint.
-    fn note_waiter(&self) -> bool {
-        let me = thread::token();
-        // Relaxed (every access to `thread` and `cpu`): hints that only choose between
-        // spinning and yielding; every decision rests on an attempt.
-        match self.thread.load(Ordering::Relaxed) {
-            seen if seen == me => true,
-            0 => {
-                self.thread.store(me, Ordering::Relaxed);
-                true
-            }
-            MANY => false,
-            _ => {
-                self.thread.store(MANY, Ordering::Relaxed);
-                false
-            }
-        }
-    }
-
-    fn is_many(&self) -> bool {
-        self.thread.load(Ordering::Relaxed) == MANY
-    }
-
-    /// Counts a wait beside the other side; `true` for one in `BESIDE_PARK_EVERY`, which
-    /// parks instead of yielding.
-    fn parks_beside(&self) -> bool {
-        let waits = self.beside_waits.load(Ordering::Relaxed).wrapping_add(1);
-        self.beside_waits.store(waits, Ordering::Relaxed);
-        waits.is_multiple_of(BESIDE_PARK_EVERY)
-    }
-
-    /// Records `cpu` as this side's, storing only a change (the line stays shared).
-    fn set_cpu(&self, cpu: u32) {
-        if self.cpu.load(Ordering::Relaxed) != cpu {
-            self.cpu.store(cpu, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Where a channel's two sides wait (CH-3): a sender and a receiver that are each the only
-/// thread waiting on their side, and that share a CPU, yield to each other instead of
-/// spinning, since the thread a spinner waits for cannot run on that CPU until it stops;
-/// one wait in `BESIDE_PARK_EVERY` parks, so that the OS can move them apart.
-struct Pairing {
-    send: Side,
-    recv: Side,
-}
-
-impl Pairing {
-    crate::loom::const_fn_unless_loom! {
-        fn new() -> Self {
-            Self {
-                send: Side::new(),
-                recv: Side::new(),
-            }
-        }
-    }
-
-    /// A waiter on side `mine` (the other side `theirs`) notes itself. Returns whether each
-    /// side has had at most one waiting thread (`one`), and if so whether the other side's
-    /// thread was last seen on this thread's CPU (`beside`).
-    fn look(mine: &Side, theirs: &Side) -> (bool, bool) {
-        if !mine.note_waiter() || theirs.is_many() {
-            return (false, false);
-        }
-        let Some(cpu) = current_cpu() else {
-            return (true, false);
-        };
-        mine.set_cpu(cpu);
-        (true, theirs.cpu.load(Ordering::Relaxed) == cpu)
-    }
-}
 
 /// The queue under a flavor: non-blocking push and pop.
 pub(crate) trait Buffer<T> {
@@ -736,6 +627,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::channel::pairing::{on_one_cpu, BESIDE_PARK_EVERY};
     use crate::lockfree::MpmcQueue;
 
     /// A bounded buffer whose weak attempts always fail, as if a counterpart were forever
@@ -943,26 +835,6 @@ mod tests {
         fn capacity(&self) -> Option<usize> {
             None
         }
-    }
-
-    /// Runs `f` on a thread pinned to the CPU it starts on, with that CPU; returns without
-    /// running it where the CPU is not known (not Linux).
-    fn on_one_cpu(f: impl FnOnce(u32) + Send) {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let Some(cpu) = current_cpu() else { return };
-                #[cfg(target_os = "linux")]
-                // SAFETY: `cpu_set_t` is plain data (all zero is the empty set), passed with
-                // its size; `CPU_SET` writes inside it; the mask is this thread's (pid 0).
-                unsafe {
-                    let mut one: libc::cpu_set_t = std::mem::zeroed();
-                    libc::CPU_SET(cpu as usize, &mut one);
-                    let size = std::mem::size_of::<libc::cpu_set_t>();
-                    assert_eq!(libc::sched_setaffinity(0, size, &one), 0);
-                }
-                f(cpu);
-            });
-        });
     }
 
     // spec: CH-3

@@ -19,6 +19,7 @@ mod error;
 mod flavors;
 mod handles;
 mod oneshot;
+mod pairing;
 mod select;
 
 pub use self::error::{

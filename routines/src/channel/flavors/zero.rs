@@ -35,7 +35,8 @@ use crate::channel::context::{abandoned_packet, Context, Entry};
 use crate::channel::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use crate::core::{spin_briefly_times_until, spin_until, WaitQueue};
+use crate::channel::pairing::{Pairing, Side};
+use crate::core::{spin_briefly_times_until, spin_until, Backoff, WaitQueue};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::loom::sync::Arc;
@@ -219,6 +220,8 @@ pub(crate) struct ZeroChan<T> {
     handles: HandleCounts,
     /// A lock-free copy of `Lists::disconnected`, for `is_disconnected`.
     disconnected: AtomicBool,
+    /// Where each side last waited (CH-3).
+    pairing: Pairing,
 }
 
 /// Completes the exchange through packet `p` (popped under the lock): marks it `state` and
@@ -247,6 +250,7 @@ impl<T> ZeroChan<T> {
             }),
             handles: HandleCounts::new(),
             disconnected: AtomicBool::new(false),
+            pairing: Pairing::new(),
         }
     }
 
@@ -279,6 +283,8 @@ impl<T> ZeroChan<T> {
                 unsafe { (*r).slot.with_mut(|s| *s = Some(value)) };
                 // SAFETY: as above.
                 unsafe { finish(r, DONE) };
+                // CH-3: a sender that never waits still tells the receiver where it runs.
+                Pairing::look(&self.pairing.send, &self.pairing.recv);
                 return Ok(());
             }
             if let Some(e) = claim(&mut lists.recv_selectors, None) {
@@ -300,7 +306,8 @@ impl<T> ZeroChan<T> {
             unsafe { lists.senders.push_back(&packet) };
             notify_observers(&lists.recv_selectors, None);
             drop(lists);
-            park(&packet, deadline);
+            let beside = Pairing::look(&self.pairing.send, &self.pairing.recv).1;
+            park(&packet, deadline, beside.then_some(&self.pairing.send));
             let mut lists = self.lists.lock();
             // Relaxed: under the lock, which every state change is made under.
             let state = packet.state.load(Ordering::Relaxed);
@@ -339,6 +346,8 @@ impl<T> ZeroChan<T> {
                 let value = unsafe { (*s).slot.with_mut(|v| (*v).take()) };
                 // SAFETY: as above.
                 unsafe { finish(s, DONE) };
+                // CH-3: as in `send_inner`.
+                Pairing::look(&self.pairing.recv, &self.pairing.send);
                 return Ok(value.expect("a waiting sender's packet holds its value"));
             }
             if let Some(e) = claim(&mut lists.send_selectors, None) {
@@ -361,7 +370,8 @@ impl<T> ZeroChan<T> {
             unsafe { lists.receivers.push_back(&packet) };
             notify_observers(&lists.send_selectors, None);
             drop(lists);
-            park(&packet, deadline);
+            let beside = Pairing::look(&self.pairing.recv, &self.pairing.send).1;
+            park(&packet, deadline, beside.then_some(&self.pairing.recv));
             let mut lists = self.lists.lock();
             // Relaxed: under the lock, as in `send_inner`.
             let mut state = packet.state.load(Ordering::Relaxed);
@@ -629,16 +639,71 @@ const PARK_SPINS: usize = if cfg!(routines_loom) { 1 } else { 5 };
 /// a selecting thread does (`Context::wait_until`): a counterpart will claim and wake it,
 /// and a yield under more threads than cores only queues it behind the others (measured on
 /// 2 cores: mpsc and mpmc over `bounded(0)` ~1.4x faster than with yields). How long to
-/// spin: see `PARK_SPINS`.
-fn park<T>(packet: &Packet<T>, deadline: Option<Instant>) {
+/// spin: see `PARK_SPINS`. But when `beside` names the owner's side, the one counterpart
+/// thread was last seen on this CPU, where it cannot run while the owner spins: the owner
+/// yields a few times instead, or, one wait in `BESIDE_PARK_EVERY`, parks at once (CH-3).
+fn park<T>(packet: &Packet<T>, deadline: Option<Instant>, beside: Option<&Side>) {
     // Acquire: pairs with the Release store in `finish`.
-    if spin_briefly_times_until(PARK_SPINS, deadline, || {
-        packet.state.load(Ordering::Acquire) != WAITING
-    }) {
-        return;
+    let done = || packet.state.load(Ordering::Acquire) != WAITING;
+    match beside {
+        Some(side) => {
+            if !side.parks_beside() {
+                let backoff = Backoff::yielding();
+                while !backoff.is_completed() && deadline.is_none_or(|d| Instant::now() < d) {
+                    backoff.snooze();
+                    if done() {
+                        return;
+                    }
+                }
+            }
+        }
+        None => {
+            if spin_briefly_times_until(PARK_SPINS, deadline, done) {
+                return;
+            }
+        }
     }
     packet.wake.wait_until(deadline, || {
         // Acquire: pairs with the Release store in `finish`.
         (packet.state.load(Ordering::Acquire) != WAITING).then_some(())
     });
+}
+
+#[cfg(all(test, not(routines_loom)))]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::channel::pairing::{on_one_cpu, NO_CPU};
+
+    // spec: CH-3
+    /// CH-3: a rendezvous sender notes where it runs when it hands its value to a waiting
+    /// receiver, and a waiting sender beside the one receiver's thread takes the waits
+    /// beside it (yields, or a park), not the spin.
+    #[test]
+    fn a_rendezvous_sender_beside_its_receiver_does_not_spin() {
+        on_one_cpu(|cpu| {
+            let chan = ZeroChan::<u32>::new();
+            let sender_cpu = || chan.pairing.send.cpu.load(Ordering::Relaxed);
+            std::thread::scope(|s| {
+                s.spawn(|| assert_eq!(chan.recv(None), Ok(7)));
+                while !chan.is_send_ready() {
+                    std::thread::yield_now();
+                }
+                assert_eq!(sender_cpu(), NO_CPU);
+                assert!(chan.send(7, None).is_ok());
+            });
+            assert_eq!(sender_cpu(), cpu, "noted at the hand-over");
+            let beside_waits = || chan.pairing.send.beside_waits.load(Ordering::Relaxed);
+            // Nobody receives: each send waits until its deadline, which has passed.
+            let past = Some(Instant::now());
+            chan.pairing.recv.set_cpu(cpu + 1);
+            assert!(chan.send(1, past).is_err());
+            assert_eq!(beside_waits(), 0, "the receiver runs elsewhere: a spin");
+            chan.pairing.recv.set_cpu(cpu);
+            assert!(chan.send(2, past).is_err());
+            assert!(chan.send(3, past).is_err());
+            assert_eq!(beside_waits(), 2, "beside the receiver");
+        });
+    }
 }
