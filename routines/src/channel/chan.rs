@@ -656,27 +656,39 @@ mod tests {
         }
     }
 
-    /// A bounded buffer whose weak pushes fail while `fails` is above zero (counting it
-    /// down), and otherwise push; `weak_pushes` counts them.
-    struct Flaky {
+    /// A buffer (bounded if `BOUNDED`) whose weak pushes fail while `fails` is above zero,
+    /// and whose weak pops fail while `pop_fails` is, each counting down, and otherwise
+    /// push and pop; `weak_pushes` counts the weak pushes.
+    struct Flaky<const BOUNDED: bool> {
         queue: MpmcQueue<u32>,
         fails: AtomicUsize,
+        pop_fails: AtomicUsize,
         weak_pushes: AtomicUsize,
     }
 
-    impl Flaky {
-        /// An empty buffer of `capacity` whose weak pushes do not fail yet.
+    impl<const BOUNDED: bool> Flaky<BOUNDED> {
+        /// An empty buffer of `capacity` slots whose weak attempts do not fail yet.
         fn new(capacity: usize) -> Self {
             Self {
                 queue: MpmcQueue::new(capacity),
                 fails: AtomicUsize::new(0),
+                pop_fails: AtomicUsize::new(0),
                 weak_pushes: AtomicUsize::new(0),
             }
         }
     }
 
-    impl Buffer<u32> for Flaky {
-        const BOUNDED: bool = true;
+    /// Takes one from `count` if it is above zero; `true` if it was.
+    fn count_down(count: &AtomicUsize) -> bool {
+        let left = count.load(Ordering::Relaxed);
+        if left > 0 {
+            count.store(left - 1, Ordering::Relaxed);
+        }
+        left > 0
+    }
+
+    impl<const BOUNDED: bool> Buffer<u32> for Flaky<BOUNDED> {
+        const BOUNDED: bool = BOUNDED;
         fn try_push(&self, value: u32) -> Result<(), u32> {
             self.queue.push(value)
         }
@@ -685,18 +697,22 @@ mod tests {
         }
         fn try_push_weak(&self, value: u32) -> Result<(), u32> {
             self.weak_pushes.fetch_add(1, Ordering::Relaxed);
-            let fails = self.fails.load(Ordering::Relaxed);
-            if fails > 0 {
-                self.fails.store(fails - 1, Ordering::Relaxed);
+            if count_down(&self.fails) {
                 return Err(value);
             }
             self.queue.push(value)
+        }
+        fn try_pop_weak(&self) -> Option<u32> {
+            if count_down(&self.pop_fails) {
+                return None;
+            }
+            self.queue.pop()
         }
         fn len(&self) -> usize {
             self.queue.len()
         }
         fn capacity(&self) -> Option<usize> {
-            Some(self.queue.capacity())
+            BOUNDED.then(|| self.queue.capacity())
         }
     }
 
@@ -706,7 +722,7 @@ mod tests {
     /// that ended with the send (up to `SEND_YIELDS_MAX`).
     #[test]
     fn the_senders_yields_adapt() {
-        let chan = Chan::new(Flaky::new(1));
+        let chan = Chan::new(Flaky::<true>::new(1));
         let yields = || chan.send_yields.load(Ordering::Relaxed);
         // Long enough that the yields never outlast it (a yield past the deadline ends
         // them, and the count of weak attempts measured below would come out short).
@@ -754,7 +770,7 @@ mod tests {
         // has passed: the first attempt and one per backoff step (the yields after the
         // backoff check the deadline first, and the wait's attempt is exact).
         let early = |capacity: usize| {
-            let chan = Chan::new(Flaky::new(capacity));
+            let chan = Chan::new(Flaky::<true>::new(capacity));
             for i in 0..capacity {
                 assert!(chan.try_send(i as u32).is_ok());
             }
@@ -806,37 +822,6 @@ mod tests {
         assert_eq!(chan.recv(None), Err(RecvTimeoutError::Disconnected));
     }
 
-    /// An unbounded-like buffer whose weak pops fail while `weak_fails` is above zero
-    /// (counting it down), and otherwise pop.
-    struct Late {
-        queue: MpmcQueue<u32>,
-        weak_fails: AtomicUsize,
-    }
-
-    impl Buffer<u32> for Late {
-        const BOUNDED: bool = false;
-        fn try_push(&self, value: u32) -> Result<(), u32> {
-            self.queue.push(value)
-        }
-        fn try_pop(&self) -> Option<u32> {
-            self.queue.pop()
-        }
-        fn try_pop_weak(&self) -> Option<u32> {
-            let fails = self.weak_fails.load(Ordering::Relaxed);
-            if fails > 0 {
-                self.weak_fails.store(fails - 1, Ordering::Relaxed);
-                return None;
-            }
-            self.queue.pop()
-        }
-        fn len(&self) -> usize {
-            self.queue.len()
-        }
-        fn capacity(&self) -> Option<usize> {
-            None
-        }
-    }
-
     // spec: CH-3
     /// CH-3: a sender that finds the one receiver's thread last seen on its CPU skips its
     /// backoff's spin steps, and parks at once in one such wait in `BESIDE_PARK_EVERY`; with
@@ -848,7 +833,7 @@ mod tests {
             // As in `a_large_buffers_sender_yields_at_once`: the weak attempts of a send
             // into a full buffer whose deadline has passed.
             let early = |receiver_cpu: u32, receivers: usize| {
-                let chan = Chan::new(Flaky::new(1));
+                let chan = Chan::new(Flaky::<true>::new(1));
                 assert!(chan.try_send(0).is_ok());
                 std::thread::scope(|s| {
                     for _ in 0..receivers {
@@ -879,7 +864,7 @@ mod tests {
             assert_eq!(early(cpu, 2), 1 + steps(Backoff::new()), "two receivers");
             // One wait beside the receiver in `BESIDE_PARK_EVERY` parks at once: its only
             // weak attempt is the send's first.
-            let chan = Chan::new(Flaky::new(1));
+            let chan = Chan::new(Flaky::<true>::new(1));
             assert!(chan.try_send(0).is_ok());
             std::thread::scope(|s| {
                 s.spawn(|| chan.pairing.recv.note_waiter());
@@ -915,14 +900,11 @@ mod tests {
     #[test]
     fn the_receiver_learns_where_its_one_sender_runs() {
         on_one_cpu(|cpu| {
-            let chan = Chan::new(Late {
-                queue: MpmcQueue::new(4),
-                weak_fails: AtomicUsize::new(0),
-            });
+            let chan = Chan::new(Flaky::<false>::new(4));
             let sender_cpu = || chan.pairing.send.cpu.load(Ordering::Relaxed);
             // A waiting receive whose first `fails` weak attempts find nothing.
             let receive = |fails: usize| {
-                chan.buffer.weak_fails.store(fails, Ordering::Relaxed);
+                chan.buffer.pop_fails.store(fails, Ordering::Relaxed);
                 assert!(chan.buffer.queue.push(7).is_ok());
                 assert_eq!(chan.recv_wait(None), Ok(7));
             };
