@@ -678,6 +678,16 @@ mod tests {
         }
     }
 
+    /// The snoozes `backoff` makes before it says "park".
+    fn snoozes(backoff: Backoff) -> usize {
+        let mut n = 0;
+        while !backoff.is_completed() {
+            backoff.snooze();
+            n += 1;
+        }
+        n
+    }
+
     /// Takes one from `count` if it is above zero; `true` if it was.
     fn count_down(count: &AtomicUsize) -> bool {
         let left = count.load(Ordering::Relaxed);
@@ -781,20 +791,12 @@ mod tests {
             ));
             chan.buffer.weak_pushes.load(Ordering::Relaxed)
         };
-        let steps = |backoff: Backoff| {
-            let mut n = 0;
-            while !backoff.is_completed() {
-                backoff.snooze();
-                n += 1;
-            }
-            n
-        };
         let (small, large) = (
             early(SEND_YIELD_FIRST_CAPACITY - 1),
             early(SEND_YIELD_FIRST_CAPACITY),
         );
-        assert_eq!(small, 1 + steps(Backoff::new()));
-        assert_eq!(large, 1 + steps(Backoff::yielding()));
+        assert_eq!(small, 1 + snoozes(Backoff::new()));
+        assert_eq!(large, 1 + snoozes(Backoff::yielding()));
         if several_cpus() {
             assert!(large < small, "{large} attempts, not fewer than {small}");
         }
@@ -851,17 +853,9 @@ mod tests {
                 assert_eq!(chan.pairing.send.cpu.load(Ordering::Relaxed), noted);
                 chan.buffer.weak_pushes.load(Ordering::Relaxed)
             };
-            let steps = |backoff: Backoff| {
-                let mut n = 0;
-                while !backoff.is_completed() {
-                    backoff.snooze();
-                    n += 1;
-                }
-                n
-            };
-            assert_eq!(early(cpu, 1), 1 + steps(Backoff::yielding()), "beside");
-            assert_eq!(early(cpu + 1, 1), 1 + steps(Backoff::new()), "elsewhere");
-            assert_eq!(early(cpu, 2), 1 + steps(Backoff::new()), "two receivers");
+            assert_eq!(early(cpu, 1), 1 + snoozes(Backoff::yielding()), "beside");
+            assert_eq!(early(cpu + 1, 1), 1 + snoozes(Backoff::new()), "elsewhere");
+            assert_eq!(early(cpu, 2), 1 + snoozes(Backoff::new()), "two receivers");
             // One wait beside the receiver in `BESIDE_PARK_EVERY` parks at once: its only
             // weak attempt is the send's first.
             let chan = Chan::new(Flaky::<true>::new(1));
@@ -885,7 +879,7 @@ mod tests {
                 let expect = if parks {
                     1
                 } else {
-                    1 + steps(Backoff::yielding())
+                    1 + snoozes(Backoff::yielding())
                 };
                 assert_eq!(n, expect, "wait {wait}");
             }
