@@ -369,7 +369,8 @@ impl<'a, T: Send> DynOp<'a> for SendOp<'a, T> {
 /// division per draw (position `(x * bound) >> 64` for a 64-bit `x`: uniform to within
 /// `bound / 2^64`): in a `select!` over four ready channels, drawing each position with a
 /// division and a thread-local access of its own took about an eighth of the selecting
-/// thread's time. Under loom every draw is 0 (a fixed rotation), as before.
+/// thread's time. Under loom every draw is 0 (a fixed rotation), as before; while the
+/// thread's locals are being destroyed the order stays as it was.
 fn shuffle(order: &mut [usize]) {
     #[cfg(not(routines_loom))]
     {
