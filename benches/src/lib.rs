@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 ///
 /// With `BENCH_GATE_NS=N` in the environment, each call is gated on the machine's state
 /// (benches/README.md, "Reading the ratios"): it starts once [`line_round_trip_ns`] reads at
-/// most `N`, and is taken again (three tries in all; the last one stands) when the reading right after it is above
-/// `N`. The number of calls taken again is printed per cell, on stderr.
+/// most `N`, and is taken again (three tries in all; the last one stands) when the reading
+/// right after it is above `N`. The number of calls taken again is printed per cell, on
+/// stderr.
 pub fn timed_cell(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
