@@ -9,8 +9,8 @@
 //! paid off (`send_yields`); a receiver of a bounded buffer spins for as long as spinning
 //! has lately paid off, and may park without the yields (`recv_spin`,
 //! `recv_parks_at_once`: spec CH-3). A sender and a receiver that are the only threads
-//! waiting on their sides, and share a CPU, yield to each other without spinning, and park
-//! now and then so that the OS can move them apart (`Pairing`: CH-3). The attempts before
+//! lately waiting on their sides, and share a CPU, yield to each other without spinning,
+//! and park now and then so that the OS can move them apart (`Pairing`: CH-3). The attempts before
 //! the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and it costs the
 //! other side no cache line); the attempt inside the park is exact, so only an exact
 //! verdict ever decides a sleep or a timeout (spec CH-15). Every successful push notifies
@@ -149,8 +149,10 @@ pub(crate) struct Chan<T, B: ?Sized> {
     /// How many yields a blocked sender makes before it parks (CH-3): twice as many after
     /// yields that ended with the send, half as many after yields that came to nothing.
     send_yields: AtomicUsize,
-    /// Where each side last waited (CH-3).
-    pairing: Pairing,
+    /// Where each side last waited (CH-3). On a line of its own: waiting threads write it,
+    /// and the wait queues beside which it would otherwise lie are read at every push and
+    /// pop.
+    pairing: CachePadded<Pairing>,
     /// Selecting threads waiting to send.
     send_selectors: Selectors,
     /// Selecting threads waiting to receive.
@@ -177,7 +179,7 @@ impl<T, B: Buffer<T>> Chan<T, B> {
                 send_waits: CachePadded::new(AtomicUsize::new(0)),
                 send_waits_seen: AtomicUsize::new(0),
                 send_yields: AtomicUsize::new(SEND_YIELDS_MAX),
-                pairing: Pairing::new(),
+                pairing: CachePadded::new(Pairing::new()),
                 send_selectors: Selectors::new(),
                 recv_selectors: Selectors::new(),
                 _messages: PhantomData,
@@ -627,7 +629,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::channel::pairing::{on_one_cpu, BESIDE_PARK_EVERY};
+    use crate::channel::pairing::{on_one_cpu, BESIDE_PARK_EVERY, ONE_AGAIN_AFTER};
     use crate::lockfree::MpmcQueue;
 
     /// A bounded buffer whose weak attempts always fail, as if a counterpart were forever
@@ -890,7 +892,8 @@ mod tests {
     /// CH-3: with one thread on each side, a receiver whose first yield brings the message
     /// that its spin steps did not takes the sender to run on its CPU; a message within its
     /// few checks (`BESIDE_CHECKS`), or none right after its first yield, undoes that; once
-    /// a second thread has waited to receive, it learns nothing.
+    /// a second thread has waited to receive, it learns nothing until one thread has waited
+    /// `ONE_AGAIN_AFTER` times in a row.
     #[test]
     fn the_receiver_learns_where_its_one_sender_runs() {
         on_one_cpu(|cpu| {
@@ -938,8 +941,16 @@ mod tests {
             assert_eq!(
                 Pairing::look(&chan.pairing.send, &chan.pairing.recv),
                 (false, false),
-                "for good, from either side"
+                "from either side"
             );
+            // This thread's waits in a row make the side one thread's again (a receiver
+            // handed to a new thread): the one above was the first.
+            for wait in 2..ONE_AGAIN_AFTER {
+                receive(before_yield);
+                assert_eq!(sender_cpu(), NO_CPU, "wait {wait} in a row");
+            }
+            receive(before_yield);
+            assert_eq!(sender_cpu(), learned, "one receiving thread again");
         });
     }
 

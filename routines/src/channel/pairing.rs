@@ -1,7 +1,7 @@
 //! Where a channel's two sides wait (spec CH-3): a sender and a receiver that are each the
-//! only thread waiting on their side of a channel, and that share a CPU, should yield to
-//! each other rather than spin, since the thread a spinner waits for cannot run on that CPU
-//! until it stops. Used by the buffered flavors (`chan.rs`) and the rendezvous one
+//! one thread lately waiting on their side of a channel, and that share a CPU, should yield
+//! to each other rather than spin, since the thread a spinner waits for cannot run on that
+//! CPU until it stops. Used by the buffered flavors (`chan.rs`) and the rendezvous one
 //! (`flavors/zero.rs`). Hints only: every field is read and written Relaxed, on the way to a
 //! wait, and every decision still rests on an attempt.
 
@@ -16,8 +16,19 @@ use crate::loom::thread;
 /// threads where they are).
 pub(crate) const BESIDE_PARK_EVERY: usize = 32;
 
-/// A thread token no thread has: a side of a channel on which two threads have waited.
-const MANY: usize = usize::MAX;
+/// Waits in a row by one thread after which a side that has seen other threads waiting
+/// counts as having one thread again (CH-3): a handle moved to a new thread (a new pair of
+/// threads on a reused channel, a pool's worker taking over) regains the pairing, while
+/// threads whose waits interleave keep it off.
+pub(crate) const ONE_AGAIN_AFTER: usize = 8;
+
+/// Low bits of `Side::thread` that count the waits in a row; the token is above them.
+const STREAK_BITS: u32 = 6;
+
+/// Mask of the streak bits.
+const STREAK: usize = (1 << STREAK_BITS) - 1;
+
+const _: () = assert!(ONE_AGAIN_AFTER <= STREAK);
 
 /// A CPU number no CPU has: not known.
 pub(crate) const NO_CPU: u32 = u32::MAX;
@@ -25,8 +36,12 @@ pub(crate) const NO_CPU: u32 = u32::MAX;
 /// One side of a channel, as its waits have shown it (CH-3): hints, all Relaxed, read and
 /// written only on the way to a wait.
 pub(crate) struct Side {
-    /// The token (`thread::token`) of the one thread seen waiting on this side; 0 before
-    /// any, `MANY` once a second thread waited (for good).
+    /// The token (`thread::token`) of the last thread seen waiting on this side, shifted
+    /// up by `STREAK_BITS`, and in the bits below how many waits in a row it has made, up
+    /// to `ONE_AGAIN_AFTER`; 0 before any wait. The first thread starts at `ONE_AGAIN_AFTER`
+    /// (the side has one thread), a different one at 1 (it has several, until the new one
+    /// has waited `ONE_AGAIN_AFTER` times in a row). Tokens past `usize::BITS - STREAK_BITS`
+    /// bits wrap, so two threads may look like one: a hint.
     thread: AtomicUsize,
     /// The CPU that thread was on when last seen; `NO_CPU` if not known.
     pub(crate) cpu: AtomicU32,
@@ -45,28 +60,32 @@ impl Side {
         }
     }
 
-    /// Notes the calling thread as a waiter of this side; `true` while it is the only one
-    /// seen. Two threads noting themselves at once may both see "one": a hint.
+    /// Notes the calling thread as a waiter of this side; `true` while the side counts as
+    /// having one thread (see `thread`). Two threads noting themselves at once may both see
+    /// "one": a hint.
     pub(crate) fn note_waiter(&self) -> bool {
-        let me = thread::token();
+        let me = thread::token() << STREAK_BITS;
         // Relaxed (every access to `thread` and `cpu`): hints that only choose between
-        // spinning and yielding; every decision rests on an attempt.
-        match self.thread.load(Ordering::Relaxed) {
-            seen if seen == me => true,
-            0 => {
-                self.thread.store(me, Ordering::Relaxed);
-                true
+        // spinning and yielding; every decision rests on an attempt. A store only on a
+        // change, so that the line stays shared once one thread has its streak.
+        let seen = self.thread.load(Ordering::Relaxed);
+        if seen & !STREAK == me {
+            let streak = seen & STREAK;
+            if streak < ONE_AGAIN_AFTER {
+                self.thread.store(seen + 1, Ordering::Relaxed);
             }
-            MANY => false,
-            _ => {
-                self.thread.store(MANY, Ordering::Relaxed);
-                false
-            }
+            return streak + 1 >= ONE_AGAIN_AFTER;
         }
+        let first = seen == 0;
+        let streak = if first { ONE_AGAIN_AFTER } else { 1 };
+        self.thread.store(me | streak, Ordering::Relaxed);
+        first
     }
 
+    /// Whether the side counts as having several threads (see `thread`).
     pub(crate) fn is_many(&self) -> bool {
-        self.thread.load(Ordering::Relaxed) == MANY
+        let seen = self.thread.load(Ordering::Relaxed);
+        seen != 0 && seen & STREAK < ONE_AGAIN_AFTER
     }
 
     /// Counts a wait beside the other side; `true` for one in `BESIDE_PARK_EVERY`, which
@@ -85,10 +104,11 @@ impl Side {
     }
 }
 
-/// Where a channel's two sides wait (CH-3): a sender and a receiver that are each the only
-/// thread waiting on their side, and that share a CPU, yield to each other instead of
-/// spinning, since the thread a spinner waits for cannot run on that CPU until it stops;
-/// one wait in `BESIDE_PARK_EVERY` parks, so that the OS can move them apart.
+/// Where a channel's two sides wait (CH-3): a sender and a receiver that are each the one
+/// thread lately waiting on their side (`ONE_AGAIN_AFTER`), and that share a CPU, yield to
+/// each other instead of spinning, since the thread a spinner waits for cannot run on that
+/// CPU until it stops; one wait in `BESIDE_PARK_EVERY` parks, so that the OS can move them
+/// apart.
 pub(crate) struct Pairing {
     pub(crate) send: Side,
     pub(crate) recv: Side,
@@ -105,7 +125,7 @@ impl Pairing {
     }
 
     /// A waiter on side `mine` (the other side `theirs`) notes itself. Returns whether each
-    /// side has had at most one waiting thread (`one`), and if so whether the other side's
+    /// side counts as having one waiting thread (`one`), and if so whether the other side's
     /// thread was last seen on this thread's CPU (`beside`).
     pub(crate) fn look(mine: &Side, theirs: &Side) -> (bool, bool) {
         if !mine.note_waiter() || theirs.is_many() {
@@ -138,4 +158,41 @@ pub(crate) fn on_one_cpu(f: impl FnOnce(u32) + Send) {
             f(cpu);
         });
     });
+}
+
+#[cfg(all(test, not(routines_loom)))]
+mod tests {
+    use super::*;
+
+    // spec: CH-3
+    /// CH-3: a side stays at "several threads" while two threads' waits interleave, and is
+    /// one thread's again once one of them has waited `ONE_AGAIN_AFTER` times in a row.
+    #[test]
+    fn a_side_has_one_thread_again_after_waits_in_a_row() {
+        let side = Side::new();
+        assert!(!side.is_many(), "no waits yet");
+        assert!(side.note_waiter(), "the first thread");
+        let turn = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..2 * ONE_AGAIN_AFTER {
+                    turn.wait();
+                    assert!(!side.note_waiter());
+                    turn.wait();
+                }
+            });
+            for _ in 0..2 * ONE_AGAIN_AFTER {
+                turn.wait();
+                turn.wait();
+                assert!(!side.note_waiter());
+                assert!(side.is_many());
+            }
+        });
+        // This thread's last wait above was the first in a row.
+        for wait in 2..ONE_AGAIN_AFTER {
+            assert!(!side.note_waiter(), "wait {wait} in a row");
+        }
+        assert!(side.note_waiter(), "one thread again");
+        assert!(!side.is_many());
+    }
 }

@@ -36,7 +36,7 @@ use crate::channel::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use crate::channel::pairing::{Pairing, Side};
-use crate::core::{spin_briefly_times_until, spin_until, Backoff, WaitQueue};
+use crate::core::{spin_briefly_times_until, spin_until, Backoff, CachePadded, WaitQueue};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::loom::sync::Arc;
@@ -220,8 +220,9 @@ pub(crate) struct ZeroChan<T> {
     handles: HandleCounts,
     /// A lock-free copy of `Lists::disconnected`, for `is_disconnected`.
     disconnected: AtomicBool,
-    /// Where each side last waited (CH-3).
-    pairing: Pairing,
+    /// Where each side last waited (CH-3). On a line of its own: waiting threads write it,
+    /// and the lock beside which it would otherwise lie is taken at every operation.
+    pairing: CachePadded<Pairing>,
 }
 
 /// Completes the exchange through packet `p` (popped under the lock): marks it `state` and
@@ -250,7 +251,7 @@ impl<T> ZeroChan<T> {
             }),
             handles: HandleCounts::new(),
             disconnected: AtomicBool::new(false),
-            pairing: Pairing::new(),
+            pairing: CachePadded::new(Pairing::new()),
         }
     }
 

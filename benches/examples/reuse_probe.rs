@@ -1,0 +1,54 @@
+//! Spsc over `bounded(1024)`, 100 000 messages a run, each run by a new pair of threads:
+//! over one channel kept for every run (`reuse`, the default: as criterion's
+//! `channel_generated_1024` cells use theirs) or a new channel per run (`fresh`). Prints the
+//! median and how many runs took 0-1, 1-2, ... 7+ ms. `RUNS` (default 300); `PIN` as in
+//! `channel_run_probe` (`PIN=same`: both threads on one CPU).
+//! `cargo run --release -p routines-benches --example reuse_probe -- reuse|fresh`
+
+use routines::channel::{bounded, Receiver, Sender};
+use routines_benches::{pin_role, timed_threads_with};
+
+/// One run over `tx`/`rx`, in ms.
+fn run(tx: &Sender<u64>, rx: &Receiver<u64>, n: u64) -> f64 {
+    let elapsed = timed_threads_with(
+        2,
+        |i| pin_role(i == 0),
+        |i| {
+            if i == 0 {
+                (0..n).for_each(|v| tx.send(v).unwrap());
+            } else {
+                let sum: u64 = (0..n).map(|_| rx.recv().unwrap()).sum();
+                assert_eq!(sum, n * (n - 1) / 2);
+            }
+        },
+    );
+    elapsed.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "reuse".into());
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let kept = bounded::<u64>(1024);
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            if mode == "fresh" {
+                let (tx, rx) = bounded::<u64>(1024);
+                run(&tx, &rx, 100_000)
+            } else {
+                run(&kept.0, &kept.1, 100_000)
+            }
+        })
+        .collect();
+    let mut by_ms = [0usize; 8];
+    for t in &times {
+        by_ms[(*t as usize).min(7)] += 1;
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{mode}: median {:.2} ms; runs by ms (0-1, 1-2, ..., 7+): {by_ms:?}",
+        times[runs / 2]
+    );
+}
