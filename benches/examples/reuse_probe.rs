@@ -1,11 +1,13 @@
 //! Spsc over `bounded(1024)`, 100 000 messages a run, each run by a new pair of threads:
 //! over one channel kept for every run (`reuse`, the default: as criterion's
-//! `channel_generated_1024` cells use theirs) or a new channel per run (`fresh`). Prints the
-//! median and how many runs took 0-1, 1-2, ... 7+ ms. `RUNS` (default 300); `PIN` as in
-//! `channel_run_probe` (`PIN=same`: both threads on one CPU).
-//! `cargo run --release -p routines-benches --example reuse_probe -- reuse|fresh`
+//! `channel_generated_1024` cells use theirs), a new channel per run (`fresh`), or kept
+//! channels of the `channel!` kinds those cells compare (`generated`: the newtype;
+//! `static`: static storage). Prints the median and how many runs took 0-1, 1-2, ... 7+ ms.
+//! `RUNS` (default 300); `PIN` as in `channel_run_probe` (`PIN=same`: both threads on one
+//! CPU). `cargo run --release -p routines-benches --example reuse_probe -- KIND`
 
 use routines::channel::{bounded, Receiver, Sender};
+use routines_benches::generated::{Generated, STATIC_CHANNEL};
 use routines_benches::{pin_role, timed_threads_with};
 
 /// One run over `tx`/`rx`, in ms.
@@ -32,14 +34,17 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
     let kept = bounded::<u64>(1024);
+    let generated = Generated::new();
+    let (tx, rx) = (STATIC_CHANNEL.sender(), STATIC_CHANNEL.receiver());
     let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            if mode == "fresh" {
+        .map(|_| match mode.as_str() {
+            "fresh" => {
                 let (tx, rx) = bounded::<u64>(1024);
                 run(&tx, &rx, 100_000)
-            } else {
-                run(&kept.0, &kept.1, 100_000)
             }
+            "generated" => run(&generated.0, &generated.1, 100_000),
+            "static" => run(&tx, &rx, 100_000),
+            _ => run(&kept.0, &kept.1, 100_000),
         })
         .collect();
     let mut by_ms = [0usize; 8];

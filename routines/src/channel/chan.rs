@@ -269,7 +269,15 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
                 .store(waits.wrapping_add(1), Ordering::Relaxed);
         }
         // CH-3: beside the one receiver, a spin would only keep it from making room.
-        let beside = SPIN && Pairing::look(&self.pairing.send, &self.pairing.recv).1;
+        let beside = SPIN && {
+            let (noted, beside) = Pairing::look(&self.pairing.send, &self.pairing.recv);
+            if noted.successor {
+                // CH-3: yields tuned by a sender that has stopped waiting start afresh
+                // (Relaxed: a hint, as in the yields below).
+                self.send_yields.store(SEND_YIELDS_MAX, Ordering::Relaxed);
+            }
+            beside
+        };
         if beside && self.pairing.send.parks_beside() {
             return self.send_slow(value, deadline);
         }
@@ -439,7 +447,13 @@ impl<T, B: Buffer<T> + ?Sized> Chan<T, B> {
     #[inline(never)]
     fn recv_wait(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let (one, beside) = if SPIN {
-            Pairing::look(&self.pairing.recv, &self.pairing.send)
+            let (noted, beside) = Pairing::look(&self.pairing.recv, &self.pairing.send);
+            if noted.successor {
+                // CH-3: a spin tuned by a receiver that has stopped waiting starts afresh
+                // (Relaxed: a hint, as in `recv_spin`).
+                self.recv_spins.store(0, Ordering::Relaxed);
+            }
+            (noted.one, beside)
         } else {
             (false, false)
         };
@@ -774,6 +788,48 @@ mod tests {
     }
 
     // spec: CH-3
+    /// CH-3: the first wait of a thread that follows a side's one thread (here, the first
+    /// thread) starts that side's hints afresh: the senders' yields at `SEND_YIELDS_MAX`, the
+    /// receivers' spin at none; the first thread's own waits keep them.
+    #[test]
+    fn a_successors_hints_start_afresh() {
+        let chan = Chan::new(Flaky::<true>::new(1));
+        let yields = || chan.send_yields.load(Ordering::Relaxed);
+        let timed_out = || {
+            assert!(matches!(
+                chan.send(1, Some(Instant::now())),
+                Err(SendTimeoutError::Timeout(1))
+            ));
+        };
+        assert!(chan.try_send(0).is_ok());
+        chan.send_yields.store(SEND_YIELDS_MIN, Ordering::Relaxed);
+        timed_out();
+        assert_eq!(yields(), SEND_YIELDS_MIN, "the first sender's own count");
+        // A successor's count starts at the most, and is halved: its yields came to nothing.
+        std::thread::scope(|s| {
+            s.spawn(timed_out);
+        });
+        assert_eq!(yields(), SEND_YIELDS_MAX / 2, "a successor's count");
+        assert_eq!(chan.try_recv(), Ok(0));
+        if !several_cpus() {
+            return; // A receiver spins only with several CPUs.
+        }
+        let spins = || chan.recv_spins.load(Ordering::Relaxed);
+        // A receive whose message is there at its spin's first attempt: one spin more.
+        let receive = || {
+            assert!(chan.buffer.queue.push(7).is_ok());
+            assert_eq!(chan.recv_wait(None), Ok(7));
+        };
+        chan.recv_spins.store(RECV_SPINS_MAX, Ordering::Relaxed);
+        receive();
+        assert_eq!(spins(), RECV_SPINS_MAX, "the first receiver's own spin");
+        std::thread::scope(|s| {
+            s.spawn(receive);
+        });
+        assert_eq!(spins(), 1, "a successor's spin, from none");
+    }
+
+    // spec: CH-3
     /// CH-3: a blocked sender of a buffer of `SEND_YIELD_FIRST_CAPACITY` or more skips its
     /// backoff's spin steps; of a smaller buffer, it makes them (where it may spin at all).
     #[test]
@@ -934,15 +990,12 @@ mod tests {
                 assert_eq!(sender_cpu(), NO_CPU, "no message after the first yield");
             }
             std::thread::scope(|s| {
-                s.spawn(|| assert!(!chan.pairing.recv.note_waiter()));
+                s.spawn(|| assert!(!chan.pairing.recv.note_waiter().one));
             });
             receive(before_yield);
             assert_eq!(sender_cpu(), NO_CPU, "two receiving threads");
-            assert_eq!(
-                Pairing::look(&chan.pairing.send, &chan.pairing.recv),
-                (false, false),
-                "from either side"
-            );
+            let (noted, beside) = Pairing::look(&chan.pairing.send, &chan.pairing.recv);
+            assert!(!noted.one && !beside, "from either side");
             // This thread's waits in a row make the side one thread's again (a receiver
             // handed to a new thread): the one above was the first.
             for wait in 2..ONE_AGAIN_AFTER {

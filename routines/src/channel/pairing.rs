@@ -33,6 +33,19 @@ const _: () = assert!(ONE_AGAIN_AFTER <= STREAK);
 /// A CPU number no CPU has: not known.
 pub(crate) const NO_CPU: u32 = u32::MAX;
 
+/// What [`Side::note_waiter`] and [`Pairing::look`] saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Noted {
+    /// Whether the side counts as having one waiting thread (see `Side::thread`); for
+    /// `Pairing::look`, whether both sides do.
+    pub(crate) one: bool,
+    /// Whether this is the first wait of a thread that follows a side's one thread (a
+    /// handle passed to another thread, a channel reused by new threads): the hints that
+    /// side's waits have tuned were learned by a thread that has stopped waiting, and start
+    /// afresh (CH-3).
+    pub(crate) successor: bool,
+}
+
 /// One side of a channel, as its waits have shown it (CH-3): hints, all Relaxed, read and
 /// written only on the way to a wait.
 pub(crate) struct Side {
@@ -60,26 +73,33 @@ impl Side {
         }
     }
 
-    /// Notes the calling thread as a waiter of this side; `true` while the side counts as
-    /// having one thread (see `thread`). Two threads noting themselves at once may both see
-    /// "one": a hint.
-    pub(crate) fn note_waiter(&self) -> bool {
+    /// Notes the calling thread as a waiter of this side. Two threads noting themselves at
+    /// once may both see "one": a hint.
+    pub(crate) fn note_waiter(&self) -> Noted {
         let me = thread::token() << STREAK_BITS;
         // Relaxed (every access to `thread` and `cpu`): hints that only choose between
         // spinning and yielding; every decision rests on an attempt. A store only on a
         // change, so that the line stays shared once one thread has its streak.
         let seen = self.thread.load(Ordering::Relaxed);
+        let streak = seen & STREAK;
         if seen & !STREAK == me {
-            let streak = seen & STREAK;
             if streak < ONE_AGAIN_AFTER {
                 self.thread.store(seen + 1, Ordering::Relaxed);
             }
-            return streak + 1 >= ONE_AGAIN_AFTER;
+            return Noted {
+                one: streak + 1 >= ONE_AGAIN_AFTER,
+                successor: false,
+            };
         }
         let first = seen == 0;
-        let streak = if first { ONE_AGAIN_AFTER } else { 1 };
-        self.thread.store(me | streak, Ordering::Relaxed);
-        first
+        self.thread.store(
+            me | if first { ONE_AGAIN_AFTER } else { 1 },
+            Ordering::Relaxed,
+        );
+        Noted {
+            one: first,
+            successor: !first && streak >= ONE_AGAIN_AFTER,
+        }
     }
 
     /// Whether the side counts as having several threads (see `thread`).
@@ -125,17 +145,23 @@ impl Pairing {
     }
 
     /// A waiter on side `mine` (the other side `theirs`) notes itself. Returns whether each
-    /// side counts as having one waiting thread (`one`), and if so whether the other side's
-    /// thread was last seen on this thread's CPU (`beside`).
-    pub(crate) fn look(mine: &Side, theirs: &Side) -> (bool, bool) {
-        if !mine.note_waiter() || theirs.is_many() {
-            return (false, false);
+    /// side counts as having one waiting thread (`Noted::one`), whether this thread follows
+    /// its side's one thread (`Noted::successor`), and, when each side has one, whether the
+    /// other side's thread was last seen on this thread's CPU (`beside`).
+    pub(crate) fn look(mine: &Side, theirs: &Side) -> (Noted, bool) {
+        let noted = mine.note_waiter();
+        if !noted.one || theirs.is_many() {
+            let noted = Noted {
+                one: false,
+                ..noted
+            };
+            return (noted, false);
         }
         let Some(cpu) = current_cpu() else {
-            return (true, false);
+            return (noted, false);
         };
         mine.set_cpu(cpu);
-        (true, theirs.cpu.load(Ordering::Relaxed) == cpu)
+        (noted, theirs.cpu.load(Ordering::Relaxed) == cpu)
     }
 }
 
@@ -164,35 +190,48 @@ pub(crate) fn on_one_cpu(f: impl FnOnce(u32) + Send) {
 mod tests {
     use super::*;
 
+    fn noted(one: bool, successor: bool) -> Noted {
+        Noted { one, successor }
+    }
+
     // spec: CH-3
     /// CH-3: a side stays at "several threads" while two threads' waits interleave, and is
-    /// one thread's again once one of them has waited `ONE_AGAIN_AFTER` times in a row.
+    /// one thread's again once one of them has waited `ONE_AGAIN_AFTER` times in a row; the
+    /// first wait of a thread after such a streak (or after the first thread's) is a
+    /// successor's.
     #[test]
     fn a_side_has_one_thread_again_after_waits_in_a_row() {
         let side = Side::new();
         assert!(!side.is_many(), "no waits yet");
-        assert!(side.note_waiter(), "the first thread");
+        assert_eq!(side.note_waiter(), noted(true, false), "the first thread");
         let turn = std::sync::Barrier::new(2);
         std::thread::scope(|s| {
             s.spawn(|| {
-                for _ in 0..2 * ONE_AGAIN_AFTER {
+                for wait in 0..2 * ONE_AGAIN_AFTER {
                     turn.wait();
-                    assert!(!side.note_waiter());
+                    assert_eq!(side.note_waiter(), noted(false, wait == 0), "wait {wait}");
                     turn.wait();
                 }
             });
-            for _ in 0..2 * ONE_AGAIN_AFTER {
+            for wait in 0..2 * ONE_AGAIN_AFTER {
                 turn.wait();
                 turn.wait();
-                assert!(!side.note_waiter());
+                assert_eq!(side.note_waiter(), noted(false, false), "wait {wait}");
                 assert!(side.is_many());
             }
         });
         // This thread's last wait above was the first in a row.
         for wait in 2..ONE_AGAIN_AFTER {
-            assert!(!side.note_waiter(), "wait {wait} in a row");
+            assert_eq!(
+                side.note_waiter(),
+                noted(false, false),
+                "wait {wait} in a row"
+            );
         }
-        assert!(side.note_waiter(), "one thread again");
+        assert_eq!(side.note_waiter(), noted(true, false), "one thread again");
         assert!(!side.is_many());
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(side.note_waiter(), noted(false, true), "a successor"));
+        });
     }
 }
