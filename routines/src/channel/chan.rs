@@ -10,12 +10,12 @@
 //! has lately paid off, and may park without the yields (`recv_spin`,
 //! `recv_parks_at_once`: spec CH-3). A sender and a receiver that are the only threads
 //! lately waiting on their sides, and share a CPU, yield to each other without spinning,
-//! and park now and then so that the OS can move them apart (`Pairing`: CH-3). The attempts before
-//! the park are weak (`Buffer::try_push_weak`: a "full" may be spurious, and it costs the
-//! other side no cache line); the attempt inside the park is exact, so only an exact
-//! verdict ever decides a sleep or a timeout (spec CH-15). Every successful push notifies
-//! one parked receiver; every successful pop of a bounded buffer notifies one parked
-//! sender; disconnection notifies everybody.
+//! and park now and then so that the OS can move them apart (`Pairing`: CH-3). The
+//! attempts before the park are weak (`Buffer::try_push_weak`: a "full" may be spurious,
+//! and it costs the other side no cache line); the attempt inside the park is exact, so
+//! only an exact verdict ever decides a sleep or a timeout (spec CH-15). Every successful
+//! push notifies one parked receiver; every successful pop of a bounded buffer notifies one
+//! parked sender; disconnection notifies everybody.
 //!
 //! Disconnection is one flag, set when the last sender or the last receiver goes, or on an
 //! explicit `close()`. Sends then fail and hand the value back; receivers still drain what is
