@@ -7,24 +7,15 @@
 //! CPU). `cargo run --release -p routines-benches --example reuse_probe -- KIND`
 
 use routines::channel::{bounded, Receiver, Sender};
-use routines_benches::generated::{Generated, STATIC_CHANNEL};
-use routines_benches::{pin_role, timed_threads_with};
+use routines_benches::generated::{spsc, Generated, Plain, STATIC_CHANNEL};
 
 /// One run over `tx`/`rx`, in ms.
-fn run(tx: &Sender<u64>, rx: &Receiver<u64>, n: u64) -> f64 {
-    let elapsed = timed_threads_with(
-        2,
-        |i| pin_role(i == 0),
-        |i| {
-            if i == 0 {
-                (0..n).for_each(|v| tx.send(v).unwrap());
-            } else {
-                let sum: u64 = (0..n).map(|_| rx.recv().unwrap()).sum();
-                assert_eq!(sum, n * (n - 1) / 2);
-            }
-        },
-    );
-    elapsed.as_secs_f64() * 1e3
+fn run<S, R>(tx: &S, rx: &R) -> f64
+where
+    S: std::ops::Deref<Target = Sender<u64>> + Sync,
+    R: std::ops::Deref<Target = Receiver<u64>> + Sync,
+{
+    spsc(tx, rx, 100_000).as_secs_f64() * 1e3
 }
 
 fn main() {
@@ -33,18 +24,22 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
-    let kept = bounded::<u64>(1024);
+    let (tx, rx) = bounded::<u64>(1024);
+    let kept = (Plain(tx), Plain(rx));
     let generated = Generated::new();
-    let (tx, rx) = (STATIC_CHANNEL.sender(), STATIC_CHANNEL.receiver());
+    let (tx, rx) = (
+        Plain(STATIC_CHANNEL.sender()),
+        Plain(STATIC_CHANNEL.receiver()),
+    );
     let mut times: Vec<f64> = (0..runs)
         .map(|_| match mode.as_str() {
             "fresh" => {
                 let (tx, rx) = bounded::<u64>(1024);
-                run(&tx, &rx, 100_000)
+                run(&Plain(tx), &Plain(rx))
             }
-            "generated" => run(&generated.0, &generated.1, 100_000),
-            "static" => run(&tx, &rx, 100_000),
-            _ => run(&kept.0, &kept.1, 100_000),
+            "generated" => run(&generated.0, &generated.1),
+            "static" => run(&tx, &rx),
+            _ => run(&kept.0, &kept.1),
         })
         .collect();
     let mut by_ms = [0usize; 8];

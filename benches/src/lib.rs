@@ -1312,21 +1312,26 @@ pub mod generated {
         }
     }
 
-    /// One producer sends `n` values, one consumer receives and checks them.
+    /// One producer sends `n` values, one consumer receives and checks them (pinned as
+    /// `PIN` says: [`crate::pin_role`]).
     pub fn spsc<S, R>(tx: &S, rx: &R, n: u64) -> Duration
     where
         S: std::ops::Deref<Target = routines::channel::Sender<u64>> + Sync,
         R: std::ops::Deref<Target = routines::channel::Receiver<u64>> + Sync,
     {
-        crate::timed_threads(2, |i| {
-            if i == 0 {
-                (0..n).for_each(|v| tx.send(v).unwrap());
-            } else {
-                assert_eq!(
-                    (0..n).map(|_| rx.recv().unwrap()).sum::<u64>(),
-                    n * (n - 1) / 2
-                );
-            }
-        })
+        crate::timed_threads_with(
+            2,
+            |i| crate::pin_role(i == 0),
+            |i| {
+                if i == 0 {
+                    (0..n).for_each(|v| tx.send(v).unwrap());
+                } else {
+                    assert_eq!(
+                        (0..n).map(|_| rx.recv().unwrap()).sum::<u64>(),
+                        n * (n - 1) / 2
+                    );
+                }
+            },
+        )
     }
 }
